@@ -1,0 +1,5 @@
+"""``python -m pbx_protocols`` runs the command line."""
+
+from .cli import main
+
+main()

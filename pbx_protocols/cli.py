@@ -1,0 +1,138 @@
+"""Command line: ``pbx-protocols {decode,monitor,simulate,call} TYPE ...``, JSON lines out."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from . import __version__
+from .core.errors import ConnectionFailed, PbxError
+from .core.model import CallEvent
+from .stacks import Stack, all_stacks
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command line or bad input: exit 2 with one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, not usage plus a message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def _parse_duration(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def build_parser(stacks: dict[str, Stack]) -> argparse.ArgumentParser:
+    """Build the argument parser for every known stack."""
+    parser = _Parser(
+        prog="pbx-protocols",
+        description="Talk to legacy PBXs: decode PDUs, monitor extensions, place calls, "
+        "or run a simulator that speaks the real wire protocol.",
+    )
+    parser.add_argument("--version", action="version", version=f"pbx-protocols {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    helps = {
+        "decode": "decode PDUs given as hex, one JSON object per PDU",
+        "monitor": "print one JSON line per call event",
+        "simulate": "run a simulated PBX that speaks the real protocol",
+        "call": "let an extension call a number",
+    }
+    for command, text in helps.items():
+        sub = commands.add_parser(command, help=text, description=text)
+        types = sub.add_subparsers(dest="type", metavar="TYPE", required=True)
+        for stack in stacks.values():
+            typed = types.add_parser(stack.name, help=stack.title, description=stack.title)
+            _add_command_arguments(command, stack, typed)
+    return parser
+
+
+def _add_command_arguments(command: str, stack: Stack, parser: argparse.ArgumentParser) -> None:
+    if command == "decode":
+        stack.add_decode_arguments(parser)
+    elif command == "monitor":
+        stack.add_connection_arguments(parser)
+        parser.add_argument("--duration", type=_parse_duration, help="stop after this many seconds")
+    elif command == "simulate":
+        stack.add_simulator_arguments(parser)
+    else:
+        stack.add_connection_arguments(parser)
+        parser.add_argument("--from", dest="from_extension", required=True, metavar="EXT")
+        parser.add_argument("--to", dest="to_number", required=True, metavar="NUMBER")
+
+
+async def _monitor(stack: Stack, args: argparse.Namespace) -> None:
+    client = stack.create_client(args)
+    done = asyncio.get_running_loop().create_future()
+
+    def on_event(event: CallEvent) -> None:
+        _emit(event.as_dict())
+
+    client.subscribe_events(on_event)
+    async with client:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(args.duration):
+                await done
+
+
+async def _call(stack: Stack, args: argparse.Namespace) -> None:
+    async with stack.create_client(args) as client:
+        await client.make_call(args.from_extension, args.to_number)
+        _emit({"result": "ok", "from": args.from_extension, "to": args.to_number})
+
+
+def _run(coroutine_factory: Callable[[], Any]) -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(coroutine_factory())
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    stacks = all_stacks()
+    try:
+        args = build_parser(stacks).parse_args(argv)
+        stack = stacks[args.type]
+        if args.command == "decode":
+            for obj in stack.decode(args):
+                _emit(obj)
+        elif args.command == "monitor":
+            _run(lambda: _monitor(stack, args))
+        elif args.command == "simulate":
+            _run(lambda: stack.run_simulator(args))
+        else:
+            _run(lambda: _call(stack, args))
+    except UsageError as err:
+        print(f"pbx-protocols: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConnectionFailed as err:
+        print(f"pbx-protocols: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except PbxError as err:
+        # Bad input (undecodable hex, invalid number): the user can fix it.
+        print(f"pbx-protocols: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def main() -> NoReturn:
+    """Entry point of the ``pbx-protocols`` console script."""
+    sys.exit(run())

@@ -1,0 +1,324 @@
+"""Per-call state tracking: every extension's line state is derived from all its calls.
+
+Stacks translate their wire events into :meth:`CallTracker.update` and :meth:`CallTracker.end`
+calls; the tracker decides which vendor-neutral events happened. Because calls are keyed by
+call id, a second call ending never resets a line that is still talking (the complaint
+behind home-assistant/core#95191).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .model import (
+    LINE_STATE_OF_CALL,
+    CallEvent,
+    CallEventKind,
+    CallInfo,
+    CallState,
+    Direction,
+    EndReason,
+    ExtensionSnapshot,
+    LineState,
+)
+
+#: Event for a call that appears in a state, or moves between two states.
+_APPEAR_KIND: dict[CallState, CallEventKind] = {
+    CallState.DIALING: CallEventKind.ORIGINATED,
+    CallState.RINGING: CallEventKind.RINGING,
+    CallState.TALKING: CallEventKind.ANSWERED,
+    CallState.HELD: CallEventKind.HELD,
+}
+_TRANSITION_KIND: dict[tuple[CallState, CallState], CallEventKind] = {
+    (CallState.DIALING, CallState.TALKING): CallEventKind.ANSWERED,
+    (CallState.RINGING, CallState.TALKING): CallEventKind.ANSWERED,
+    (CallState.TALKING, CallState.HELD): CallEventKind.HELD,
+    (CallState.DIALING, CallState.HELD): CallEventKind.HELD,
+    (CallState.HELD, CallState.TALKING): CallEventKind.RETRIEVED,
+    (CallState.RINGING, CallState.DIALING): CallEventKind.ORIGINATED,
+    (CallState.DIALING, CallState.RINGING): CallEventKind.RINGING,
+}
+_END_KIND: dict[EndReason, CallEventKind] = {
+    EndReason.FAILED: CallEventKind.FAILED,
+    EndReason.DIVERTED: CallEventKind.DIVERTED,
+    EndReason.TRANSFERRED: CallEventKind.TRANSFERRED,
+    EndReason.ANSWERED_ELSEWHERE: CallEventKind.ENDED,
+}
+
+
+def utc_now() -> datetime:
+    """Return the current time; the tracker's default clock."""
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _Extension:
+    number: str
+    name: str | None
+    online: bool = True
+    calls: dict[str, CallInfo] = field(default_factory=dict)
+
+
+class CallTracker:
+    """Tracks the calls of every extension of one PBX and derives line states."""
+
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+        self._clock = clock
+        self._extensions: dict[str, _Extension] = {}
+        self._link_up = False
+
+    # -- extensions ---------------------------------------------------------------------
+
+    def add_extension(self, number: str, name: str | None = None) -> None:
+        """Start tracking an extension (idempotent; a new name replaces the old one)."""
+        existing = self._extensions.get(number)
+        if existing is None:
+            self._extensions[number] = _Extension(number, name)
+        elif name is not None:
+            existing.name = name
+
+    def remove_extension(self, number: str) -> None:
+        """Stop tracking an extension."""
+        self._extensions.pop(number, None)
+
+    def __contains__(self, number: object) -> bool:
+        return number in self._extensions
+
+    @property
+    def extension_numbers(self) -> list[str]:
+        """Numbers of all tracked extensions, in the order they were added."""
+        return list(self._extensions)
+
+    # -- link ---------------------------------------------------------------------------
+
+    def set_link_up(self, up: bool) -> None:
+        """Record whether the link to the PBX is up; while down, every line is unknown.
+
+        Calls are kept while the link is down, so that the resynchronisation after the
+        reconnect can report what changed in between.
+        """
+        self._link_up = up
+
+    @property
+    def link_up(self) -> bool:
+        """Whether the link to the PBX is up."""
+        return self._link_up
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def snapshot(self, number: str) -> ExtensionSnapshot:
+        """Return the current view of one extension."""
+        extension = self._extensions[number]
+        calls = extension.calls
+        return ExtensionSnapshot(
+            number=number,
+            name=extension.name,
+            line_state=self._line_state(extension),
+            calls=tuple(calls.values()),
+        )
+
+    def snapshots(self) -> dict[str, ExtensionSnapshot]:
+        """Return the current view of every extension."""
+        return {number: self.snapshot(number) for number in self._extensions}
+
+    def extensions_in_call(self, call_id: str) -> list[str]:
+        """Numbers of the extensions that currently take part in a call."""
+        return [n for n, ext in self._extensions.items() if call_id in ext.calls]
+
+    def call(self, number: str, call_id: str) -> CallInfo | None:
+        """Return one call of an extension, if it is tracked."""
+        extension = self._extensions.get(number)
+        return extension.calls.get(call_id) if extension else None
+
+    # -- updates ------------------------------------------------------------------------
+
+    def update(
+        self,
+        number: str,
+        call_id: str,
+        state: CallState,
+        *,
+        direction: Direction | None = None,
+        calling: str | None = None,
+        called: str | None = None,
+        peer: str | None = None,
+        kind: CallEventKind | None = None,
+        vendor: Mapping[str, Any] | None = None,
+    ) -> list[CallEvent]:
+        """Record that a call at an extension is now in ``state``; return what happened.
+
+        ``kind`` forces the event kind (e.g. transferred) where the state alone cannot tell.
+        Fields left as None keep their previous value.
+        """
+        extension = self._ensure(number)
+        calls = extension.calls
+        previous = calls.get(call_id)
+        if previous is None:
+            info = CallInfo(
+                call_id=call_id,
+                state=state,
+                direction=direction or _direction_of_new_call(state),
+                calling=calling,
+                called=called,
+                peer=peer,
+                started=self._clock(),
+                answered=state is CallState.TALKING,
+            )
+            event_kind: CallEventKind | None = kind or _APPEAR_KIND[state]
+        else:
+            info = replace(
+                previous,
+                state=state,
+                direction=direction or previous.direction,
+                calling=calling or previous.calling,
+                called=called or previous.called,
+                peer=peer or previous.peer,
+                answered=previous.answered or state is CallState.TALKING,
+            )
+            event_kind = kind or _TRANSITION_KIND.get((previous.state, state))
+        calls[call_id] = info
+        if event_kind is None:
+            return []
+        return [self._event(extension, event_kind, info, vendor)]
+
+    def end(
+        self,
+        number: str,
+        call_id: str,
+        reason: EndReason = EndReason.NORMAL,
+        *,
+        vendor: Mapping[str, Any] | None = None,
+    ) -> list[CallEvent]:
+        """Record that a call left an extension; unknown calls are ignored."""
+        extension = self._extensions.get(number)
+        if extension is None or call_id not in extension.calls:
+            return []
+        info = extension.calls.pop(call_id)
+        kind = _END_KIND.get(reason)
+        if kind is None:
+            missed = info.direction is Direction.INCOMING and not info.answered
+            kind = CallEventKind.MISSED if missed else CallEventKind.ENDED
+        return [self._event(extension, kind, info, vendor)]
+
+    def end_call(
+        self,
+        call_id: str,
+        reason: EndReason = EndReason.NORMAL,
+        *,
+        vendor: Mapping[str, Any] | None = None,
+    ) -> list[CallEvent]:
+        """Record that a call ended everywhere (e.g. CSTA callCleared)."""
+        events: list[CallEvent] = []
+        for number in self.extensions_in_call(call_id):
+            events += self.end(number, call_id, reason, vendor=vendor)
+        return events
+
+    def rename(
+        self,
+        number: str,
+        old_call_id: str,
+        new_call_id: str,
+        *,
+        peer: str | None = None,
+        kind: CallEventKind | None = None,
+        vendor: Mapping[str, Any] | None = None,
+    ) -> list[CallEvent]:
+        """Move a call to a new call id (transfer, conference), keeping its history."""
+        extension = self._extensions.get(number)
+        if extension is None or old_call_id not in extension.calls:
+            return []
+        info = extension.calls.pop(old_call_id)
+        info = replace(info, call_id=new_call_id, peer=peer or info.peer)
+        extension.calls[new_call_id] = info
+        return [self._event(extension, kind, info, vendor)] if kind else []
+
+    def set_online(
+        self, number: str, online: bool, *, vendor: Mapping[str, Any] | None = None
+    ) -> list[CallEvent]:
+        """Record that an extension went in or out of service."""
+        extension = self._ensure(number)
+        if extension.online == online:
+            return []
+        extension.online = online
+        kind = CallEventKind.ONLINE if online else CallEventKind.OFFLINE
+        return [self._event(extension, kind, None, vendor)]
+
+    def resynchronise(
+        self,
+        number: str,
+        calls: Iterable[CallInfo],
+        *,
+        vendor: Mapping[str, Any] | None = None,
+    ) -> list[CallEvent]:
+        """Replace an extension's calls with the PBX's snapshot; report what changed.
+
+        Calls that vanished while the link was down end (as missed if they only rang);
+        new or changed calls produce the events a live observer would have seen.
+        """
+        extension = self._ensure(number)
+        current = {call.call_id: call for call in calls}
+        detail = {"resynchronised": True, **(vendor or {})}
+        events: list[CallEvent] = []
+        for call_id in list(extension.calls):
+            if call_id not in current:
+                events += self.end(number, call_id, vendor=detail)
+        for call in current.values():
+            events += self.update(
+                number,
+                call.call_id,
+                call.state,
+                direction=call.direction,
+                calling=call.calling,
+                called=call.called,
+                peer=call.peer,
+                vendor=detail,
+            )
+        return events
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _ensure(self, number: str) -> _Extension:
+        extension = self._extensions.get(number)
+        if extension is None:
+            extension = self._extensions[number] = _Extension(number, None)
+        return extension
+
+    def _line_state(self, extension: _Extension) -> LineState:
+        if not self._link_up:
+            return LineState.UNKNOWN
+        if not extension.online:
+            return LineState.OFFLINE
+        snapshot_calls = tuple(extension.calls.values())
+        current = ExtensionSnapshot(extension.number, calls=snapshot_calls).current_call
+        return LINE_STATE_OF_CALL[current.state] if current else LineState.IDLE
+
+    def _event(
+        self,
+        extension: _Extension,
+        kind: CallEventKind,
+        info: CallInfo | None,
+        vendor: Mapping[str, Any] | None,
+    ) -> CallEvent:
+        return CallEvent(
+            extension=extension.number,
+            kind=kind,
+            line_state=self._line_state(extension),
+            timestamp=self._clock(),
+            call_id=info.call_id if info else None,
+            direction=info.direction if info else None,
+            calling=info.calling if info else None,
+            called=info.called if info else None,
+            peer=info.peer if info else None,
+            vendor=dict(vendor or {}),
+        )
+
+
+def _direction_of_new_call(state: CallState) -> Direction | None:
+    if state is CallState.RINGING:
+        return Direction.INCOMING
+    if state is CallState.DIALING:
+        return Direction.OUTGOING
+    return None

@@ -1,0 +1,331 @@
+"""The client API every PBX stack implements, with the shared reconnect supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection
+from types import TracebackType
+from typing import ClassVar, Protocol, Self
+
+from .callbacks import CallbackRegistry
+from .calls import CallTracker
+from .errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    NoMatchingCall,
+    PbxError,
+    UnsupportedOperation,
+)
+from .model import (
+    CallEvent,
+    CallInfo,
+    CallState,
+    Capability,
+    ConnectionState,
+    ExtensionSnapshot,
+    PbxInfo,
+)
+from .numbers import validate_number, validate_text
+from .reconnect import ReconnectPolicy
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Which calls each operation acts on when the caller names none, best candidate first.
+_ANSWERABLE = (CallState.RINGING,)
+_HANGABLE = (CallState.TALKING, CallState.DIALING, CallState.RINGING, CallState.HELD)
+_HOLDABLE = (CallState.TALKING,)
+_RETRIEVABLE = (CallState.HELD,)
+_TRANSFERABLE = (CallState.TALKING, CallState.HELD)
+_DIGIT_TARGETS = (CallState.TALKING, CallState.DIALING)
+
+
+class Session(Protocol):
+    """One established, single-use association with a PBX."""
+
+    async def wait_closed(self) -> BaseException | None:
+        """Wait until the session ends; return why (None for a local close)."""
+        ...
+
+    async def close(self) -> None:
+        """End the session."""
+        ...
+
+
+class PbxClient(ABC):
+    """Async client of one PBX: connection, extension states, events and call control.
+
+    ``connect()`` establishes the first session and raises if that fails; from then on the
+    client keeps the link up by itself (backoff per :class:`ReconnectPolicy`, one log line
+    when the link is lost and one when it is back) and resynchronises line states after
+    every reconnect.
+    """
+
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: Longest text a station display accepts, for display_text/send_message.
+    max_text_length: ClassVar[int] = 0
+
+    def __init__(self, *, name: str, reconnect_policy: ReconnectPolicy | None = None) -> None:
+        self.name = name
+        self.tracker = CallTracker()
+        self._events: CallbackRegistry[CallEvent] = CallbackRegistry()
+        self._connection_states: CallbackRegistry[ConnectionState] = CallbackRegistry()
+        self._state = ConnectionState.DISCONNECTED
+        self._policy = reconnect_policy or ReconnectPolicy()
+        self._session: Session | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._connected_at = 0.0
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def connect(self) -> None:
+        """Establish the first session; raise ConnectionFailed/AuthenticationFailed if not."""
+        if self._supervisor is not None:
+            raise PbxError(f"{self.name} is already connected")
+        self._set_state(ConnectionState.CONNECTING)
+        try:
+            self._session = await self._establish()
+        except AuthenticationFailed:
+            self._set_state(ConnectionState.AUTHENTICATION_FAILED)
+            raise
+        except BaseException:
+            self._set_state(ConnectionState.DISCONNECTED)
+            raise
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"{self.name} supervisor")
+
+    async def close(self) -> None:
+        """Close the link for good; no reconnect follows."""
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.cancel()
+            try:
+                await supervisor
+            except asyncio.CancelledError:
+                if (task := asyncio.current_task()) and task.cancelling():
+                    raise
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self.tracker.set_link_up(False)
+        self._set_state(ConnectionState.CLOSED)
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        """Current state of the link."""
+        return self._state
+
+    @property
+    def connected(self) -> bool:
+        """Whether the link is up."""
+        return self._state is ConnectionState.CONNECTED
+
+    # -- what the PBX is ----------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def info(self) -> PbxInfo:
+        """Identity of the PBX (vendor, model, a unique id)."""
+
+    @property
+    def extensions(self) -> dict[str, ExtensionSnapshot]:
+        """Every known extension, by number."""
+        return self.tracker.snapshots()
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether this client can perform ``capability`` on its PBX."""
+        return capability in self.capabilities
+
+    # -- subscriptions ------------------------------------------------------------------
+
+    def subscribe_events(self, callback: Callable[[CallEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` with every event; return the unsubscribe function."""
+        return self._events.subscribe(callback)
+
+    def subscribe_connection_state(
+        self, callback: Callable[[ConnectionState], None]
+    ) -> Callable[[], None]:
+        """Call ``callback`` on every change of the link state; return the unsubscribe."""
+        return self._connection_states.subscribe(callback)
+
+    # -- call control -------------------------------------------------------------------
+
+    async def make_call(self, extension: str, number: str) -> None:
+        """Let ``extension`` call ``number``."""
+        self._require(Capability.MAKE_CALL, extension)
+        await self._make_call(extension, validate_number(number))
+
+    async def answer_call(self, extension: str, call_id: str | None = None) -> None:
+        """Answer the ringing call at ``extension``."""
+        self._require(Capability.ANSWER_CALL, extension)
+        await self._answer_call(extension, self._pick_call(extension, call_id, _ANSWERABLE))
+
+    async def hang_up(self, extension: str, call_id: str | None = None) -> None:
+        """Clear ``extension``'s current call (or the one named)."""
+        self._require(Capability.HANG_UP, extension)
+        await self._hang_up(extension, self._pick_call(extension, call_id, _HANGABLE))
+
+    async def hold_call(self, extension: str, call_id: str | None = None) -> None:
+        """Put ``extension``'s conversation on hold."""
+        self._require(Capability.HOLD_CALL, extension)
+        await self._hold_call(extension, self._pick_call(extension, call_id, _HOLDABLE))
+
+    async def retrieve_call(self, extension: str, call_id: str | None = None) -> None:
+        """Take ``extension``'s held call back."""
+        self._require(Capability.RETRIEVE_CALL, extension)
+        await self._retrieve_call(extension, self._pick_call(extension, call_id, _RETRIEVABLE))
+
+    async def transfer_call(self, extension: str, number: str, call_id: str | None = None) -> None:
+        """Transfer ``extension``'s call to ``number`` (blind transfer)."""
+        self._require(Capability.TRANSFER_CALL, extension)
+        target = validate_number(number)
+        call = self._pick_call(extension, call_id, _TRANSFERABLE)
+        await self._transfer_call(extension, call, target)
+
+    async def dial_digits(self, extension: str, digits: str, call_id: str | None = None) -> None:
+        """Send DTMF digits on ``extension``'s call."""
+        self._require(Capability.DIAL_DIGITS, extension)
+        checked = validate_number(digits, what="digits")
+        await self._dial_digits(
+            extension, self._pick_call(extension, call_id, _DIGIT_TARGETS), checked
+        )
+
+    async def display_text(self, extension: str, text: str) -> None:
+        """Show ``text`` on the station's display."""
+        self._require(Capability.DISPLAY_TEXT, extension)
+        await self._display_text(extension, validate_text(text, max_length=self.max_text_length))
+
+    async def send_message(self, extension: str, text: str) -> None:
+        """Send a text message to the station."""
+        self._require(Capability.SEND_MESSAGE, extension)
+        await self._send_message(extension, validate_text(text, max_length=self.max_text_length))
+
+    # -- what a stack implements --------------------------------------------------------
+
+    @abstractmethod
+    async def _open_session(self) -> Session:
+        """Connect, associate, discover extensions and start monitoring them."""
+
+    @abstractmethod
+    async def _resynchronise(self, session: Session) -> None:
+        """Read every extension's calls from the PBX into the tracker (after each connect)."""
+
+    async def _make_call(self, extension: str, number: str) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot make calls")
+
+    async def _answer_call(self, extension: str, call: CallInfo) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot answer calls")
+
+    async def _hang_up(self, extension: str, call: CallInfo) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot hang up calls")
+
+    async def _hold_call(self, extension: str, call: CallInfo) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot hold calls")
+
+    async def _retrieve_call(self, extension: str, call: CallInfo) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot retrieve calls")
+
+    async def _transfer_call(self, extension: str, call: CallInfo, number: str) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot transfer calls")
+
+    async def _dial_digits(self, extension: str, call: CallInfo, digits: str) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot dial digits")
+
+    async def _display_text(self, extension: str, text: str) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot show text on displays")
+
+    async def _send_message(self, extension: str, text: str) -> None:
+        raise UnsupportedOperation(f"{self.name} cannot send messages")
+
+    # -- helpers for stacks -------------------------------------------------------------
+
+    def _publish(self, events: Collection[CallEvent]) -> None:
+        """Hand events to subscribers (stacks call this with the tracker's results)."""
+        for event in events:
+            self._events.publish(event)
+
+    # -- internals ----------------------------------------------------------------------
+
+    async def _establish(self) -> Session:
+        session = await self._open_session()
+        self.tracker.set_link_up(True)
+        try:
+            await self._resynchronise(session)
+        except BaseException:
+            self.tracker.set_link_up(False)
+            await session.close()
+            raise
+        self._connected_at = asyncio.get_running_loop().time()
+        self._set_state(ConnectionState.CONNECTED)
+        return session
+
+    async def _supervise(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            assert self._session is not None
+            reason = await self._session.wait_closed()
+            self._policy.link_lost(loop.time() - self._connected_at)
+            self.tracker.set_link_up(False)
+            _LOGGER.warning(
+                "Lost connection to %s (%s); reconnecting in the background",
+                self.name,
+                reason or "closed",
+            )
+            self._set_state(ConnectionState.RECONNECTING)
+            self._session = await self._reconnect()
+            _LOGGER.info("Connection to %s restored", self.name)
+
+    async def _reconnect(self) -> Session:
+        attempt = 0
+        while True:
+            await asyncio.sleep(self._policy.next_delay())
+            attempt += 1
+            try:
+                return await self._establish()
+            except AuthenticationFailed as err:
+                self._policy.authentication_failed()
+                self._set_state(ConnectionState.AUTHENTICATION_FAILED)
+                _LOGGER.debug("Reconnect attempt %d to %s: %s", attempt, self.name, err)
+            except PbxError as err:
+                _LOGGER.debug("Reconnect attempt %d to %s failed: %s", attempt, self.name, err)
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is not self._state:
+            self._state = state
+            self._connection_states.publish(state)
+
+    def _require(self, capability: Capability, extension: str) -> None:
+        if capability not in self.capabilities:
+            raise UnsupportedOperation(
+                f"{self.name} does not support {capability.value.replace('_', ' ')}"
+            )
+        if extension not in self.tracker:
+            raise InvalidInput(f"{extension!r} is not an extension of {self.name}")
+
+    def _pick_call(
+        self, extension: str, call_id: str | None, states: tuple[CallState, ...]
+    ) -> CallInfo:
+        calls = self.tracker.snapshot(extension).calls
+        if call_id is not None:
+            for call in calls:
+                if call.call_id == call_id:
+                    return call
+            raise NoMatchingCall(f"extension {extension} has no call {call_id}")
+        for state in states:
+            for call in calls:
+                if call.state is state:
+                    return call
+        wanted = " or ".join(state.value for state in states)
+        raise NoMatchingCall(f"extension {extension} has no {wanted} call")

@@ -1,0 +1,177 @@
+"""Vendor-neutral data model: line states, calls, events and what a PBX can do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class LineState(StrEnum):
+    """What an extension's line is doing, derived from all of its calls."""
+
+    IDLE = "idle"
+    DIALING = "dialing"
+    RINGING = "ringing"
+    TALKING = "talking"
+    HELD = "held"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+
+
+class CallState(StrEnum):
+    """State of one call at one extension (one connection, in CSTA terms)."""
+
+    DIALING = "dialing"
+    RINGING = "ringing"
+    TALKING = "talking"
+    HELD = "held"
+
+
+class CallEventKind(StrEnum):
+    """What happened to a call or an extension."""
+
+    ORIGINATED = "originated"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    HELD = "held"
+    RETRIEVED = "retrieved"
+    TRANSFERRED = "transferred"
+    DIVERTED = "diverted"
+    CONFERENCED = "conferenced"
+    ENDED = "ended"
+    MISSED = "missed"
+    FAILED = "failed"
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class Direction(StrEnum):
+    """Direction of a call, seen from the extension."""
+
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+
+
+class EndReason(StrEnum):
+    """Why a call left an extension; decides between ended, missed, failed and friends."""
+
+    NORMAL = "normal"
+    FAILED = "failed"
+    DIVERTED = "diverted"
+    TRANSFERRED = "transferred"
+    ANSWERED_ELSEWHERE = "answered_elsewhere"
+
+
+class ConnectionState(StrEnum):
+    """State of the link between the client and the PBX."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    CLOSED = "closed"
+
+
+class Capability(StrEnum):
+    """Call-control features; a client lists the ones its PBX supports."""
+
+    MAKE_CALL = "make_call"
+    ANSWER_CALL = "answer_call"
+    HANG_UP = "hang_up"
+    HOLD_CALL = "hold_call"
+    RETRIEVE_CALL = "retrieve_call"
+    TRANSFER_CALL = "transfer_call"
+    DIAL_DIGITS = "dial_digits"
+    DISPLAY_TEXT = "display_text"
+    SEND_MESSAGE = "send_message"
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """One call at one extension."""
+
+    call_id: str
+    state: CallState
+    direction: Direction | None = None
+    calling: str | None = None
+    called: str | None = None
+    peer: str | None = None
+    started: datetime | None = None
+    answered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionSnapshot:
+    """An extension as the client currently sees it."""
+
+    number: str
+    name: str | None = None
+    line_state: LineState = LineState.UNKNOWN
+    calls: tuple[CallInfo, ...] = ()
+
+    @property
+    def current_call(self) -> CallInfo | None:
+        """The call that decides the line state (the most active one), if any."""
+        return max(self.calls, key=lambda call: _CALL_PRIORITY[call.state], default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """Something that happened at an extension, with the line state it left behind."""
+
+    extension: str
+    kind: CallEventKind
+    line_state: LineState
+    timestamp: datetime
+    call_id: str | None = None
+    direction: Direction | None = None
+    calling: str | None = None
+    called: str | None = None
+    peer: str | None = None
+    vendor: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly dict with a stable set of keys."""
+        return {
+            "extension": self.extension,
+            "event": self.kind.value,
+            "state": self.line_state.value,
+            "call_id": self.call_id,
+            "direction": self.direction.value if self.direction else None,
+            "calling": self.calling,
+            "called": self.called,
+            "peer": self.peer,
+            "timestamp": self.timestamp.isoformat(),
+            "vendor": self.vendor,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PbxInfo:
+    """Identity of the PBX a client talks to."""
+
+    vendor: str
+    model: str
+    unique_id: str
+    name: str
+    firmware: str | None = None
+
+
+#: Which call decides the line state when an extension has several: a conversation beats
+#: dialing, which beats ringing (call waiting), which beats a call on hold.
+_CALL_PRIORITY: dict[CallState, int] = {
+    CallState.HELD: 0,
+    CallState.RINGING: 1,
+    CallState.DIALING: 2,
+    CallState.TALKING: 3,
+}
+
+LINE_STATE_OF_CALL: dict[CallState, LineState] = {
+    CallState.DIALING: LineState.DIALING,
+    CallState.RINGING: LineState.RINGING,
+    CallState.TALKING: LineState.TALKING,
+    CallState.HELD: LineState.HELD,
+}

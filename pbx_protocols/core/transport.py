@@ -1,0 +1,142 @@
+"""Links that carry whole PDUs, and the stream implementation shared by TCP and serial."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from abc import ABC, abstractmethod
+from collections import deque
+from typing import Final, Protocol
+
+from .errors import ConnectionClosed, ConnectionFailed
+
+#: Hex dumps of every PDU go to this logger at DEBUG, so they can be enabled on their own.
+RAW_LOGGER: Final = logging.getLogger("pbx_protocols.raw")
+READ_CHUNK: Final = 4096
+CONNECT_TIMEOUT: Final = 10.0
+# TCP keepalive finds a silently dead peer (a PBX that lost power) even when the protocol is
+# idle; see home-assistant/core#61880 for what happens without it.
+TCP_KEEPALIVE_IDLE: Final = 60
+TCP_KEEPALIVE_INTERVAL: Final = 10
+TCP_KEEPALIVE_COUNT: Final = 3
+
+
+class Framer(Protocol):
+    """Turns a byte stream into payloads and back; keeps partial input between calls."""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add received bytes; return every payload completed by them."""
+        ...
+
+    def frame(self, payload: bytes) -> bytes:
+        """Return the bytes that carry ``payload`` on the wire."""
+        ...
+
+
+class PduLink(ABC):
+    """A connected link that carries whole PDUs in both directions."""
+
+    description: str = "link"
+
+    @abstractmethod
+    async def send(self, payload: bytes) -> None:
+        """Send one PDU."""
+
+    @abstractmethod
+    async def receive(self) -> bytes:
+        """Return the next PDU; raise ConnectionClosed when the link has ended."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the link; safe to call more than once."""
+
+
+def log_pdu(direction: str, description: str, payload: bytes) -> None:
+    """Hex-dump a PDU to the raw logger if it is enabled."""
+    if RAW_LOGGER.isEnabledFor(logging.DEBUG):
+        RAW_LOGGER.debug("%s %s %s", description, direction, payload.hex(" "))
+
+
+class StreamPduLink(PduLink):
+    """A PDU link over an asyncio stream (TCP socket or serial port)."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        framer: Framer,
+        description: str,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._framer = framer
+        self._received: deque[bytes] = deque()
+        self.description = description
+
+    async def send(self, payload: bytes) -> None:
+        """Frame and send one PDU."""
+        if self._writer.is_closing():
+            raise ConnectionClosed(f"{self.description} is closed")
+        log_pdu(">>", self.description, payload)
+        try:
+            self._writer.write(self._framer.frame(payload))
+            await self._writer.drain()
+        except (ConnectionError, OSError) as err:
+            raise ConnectionClosed(f"{self.description}: {err}") from err
+
+    async def receive(self) -> bytes:
+        """Return the next PDU, reading as much of the stream as that takes."""
+        while not self._received:
+            try:
+                data = await self._reader.read(READ_CHUNK)
+            except (ConnectionError, OSError) as err:
+                raise ConnectionClosed(f"{self.description}: {err}") from err
+            if not data:
+                raise ConnectionClosed(f"{self.description} closed by the peer")
+            self._received.extend(self._framer.feed(data))
+        payload = self._received.popleft()
+        log_pdu("<<", self.description, payload)
+        return payload
+
+    async def close(self) -> None:
+        """Close the stream."""
+        if self._writer.is_closing():
+            return
+        self._writer.close()
+        # The peer may already be gone; closed is closed.
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._writer.wait_closed()
+
+
+def enable_tcp_keepalive(writer: asyncio.StreamWriter) -> None:
+    """Switch on TCP keepalive probes for the socket behind ``writer``."""
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (
+        ("TCP_KEEPIDLE", TCP_KEEPALIVE_IDLE),
+        ("TCP_KEEPINTVL", TCP_KEEPALIVE_INTERVAL),
+        ("TCP_KEEPCNT", TCP_KEEPALIVE_COUNT),
+    ):
+        if hasattr(socket, option):  # not every platform has every knob
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+
+
+async def open_tcp_link(
+    host: str, port: int, framer: Framer, *, connect_timeout: float = CONNECT_TIMEOUT
+) -> StreamPduLink:
+    """Connect to ``host:port`` and return a PDU link using ``framer``."""
+    try:
+        async with asyncio.timeout(connect_timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+    except TimeoutError as err:
+        raise ConnectionFailed(
+            f"no answer from {host}:{port} within {connect_timeout:g} s"
+        ) from err
+    except OSError as err:
+        raise ConnectionFailed(f"cannot connect to {host}:{port}: {err.strerror or err}") from err
+    enable_tcp_keepalive(writer)
+    return StreamPduLink(reader, writer, framer, f"tcp {host}:{port}")

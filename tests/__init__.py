@@ -1,0 +1,1 @@
+"""Tests of pbx-protocols and the pbx Home Assistant integration."""

@@ -1,0 +1,23 @@
+"""Fixtures shared by every test."""
+
+from __future__ import annotations
+
+# Import the project's custom_components before the test harness puts its own package of
+# that name on the path; otherwise Home Assistant finds no custom integration
+# (see ../shared/home-assistant.md, toolchain gotcha).
+import custom_components.pbx  # noqa: F401  # isort: skip
+
+import asyncio
+
+import pytest
+
+from tests.clock import EventLoopClockAdvancer
+
+
+@pytest.fixture
+async def time_travel() -> EventLoopClockAdvancer:
+    """Advance the running loop's clock: ``await time_travel(60)`` fires due timers."""
+    loop = asyncio.get_running_loop()
+    advancer = EventLoopClockAdvancer(loop)
+    yield advancer
+    advancer.restore()

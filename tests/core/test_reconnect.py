@@ -1,0 +1,231 @@
+"""Reconnect policy timing and the client's supervisor, on a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+import pytest
+
+from pbx_protocols.core.client import PbxClient
+from pbx_protocols.core.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    InvalidInput,
+    NoMatchingCall,
+    UnsupportedOperation,
+)
+from pbx_protocols.core.model import (
+    CallInfo,
+    CallState,
+    Capability,
+    ConnectionState,
+    LineState,
+    PbxInfo,
+)
+from pbx_protocols.core.reconnect import ReconnectPolicy
+
+
+def test_backoff_doubles_from_one_second_up_to_sixty():
+    policy = ReconnectPolicy(jitter=0.0)
+    assert [policy.next_delay() for _ in range(9)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+def test_jitter_shortens_by_at_most_twenty_percent():
+    policy = ReconnectPolicy(rng=random.Random(7))
+    for attempt in range(40):
+        base = min(60.0, 2.0**attempt)
+        assert 0.8 * base <= policy.next_delay() <= base
+
+
+def test_jitter_spreads_clients_apart():
+    first = {round(ReconnectPolicy(rng=random.Random(seed)).next_delay(), 3) for seed in range(20)}
+    assert len(first) == 20
+    policy = ReconnectPolicy(rng=random.Random(3), attempts=10)
+    assert len({round(policy.next_delay(), 3) for _ in range(20)}) == 20  # also at the maximum
+
+
+def test_stable_link_resets_backoff_but_flapping_link_does_not():
+    policy = ReconnectPolicy(jitter=0.0)
+    for _ in range(4):
+        policy.next_delay()
+    policy.link_lost(link_lifetime=5.0)
+    assert policy.next_delay() == 16
+    policy.link_lost(link_lifetime=600.0)
+    assert policy.next_delay() == 1
+
+
+def test_authentication_failure_jumps_to_maximum():
+    policy = ReconnectPolicy(jitter=0.0)
+    policy.authentication_failed()
+    assert policy.next_delay() == 60
+
+
+class ScriptedSession:
+    """What a stack's session looks like to the supervisor."""
+
+    def __init__(self) -> None:
+        self._closed = asyncio.Event()
+        self.reason: BaseException | None = None
+
+    async def wait_closed(self) -> BaseException | None:
+        await self._closed.wait()
+        return self.reason
+
+    async def close(self) -> None:
+        self._closed.set()
+
+    def drop(self, reason: BaseException) -> None:
+        self.reason = reason
+        self._closed.set()
+
+
+class ScriptedClient(PbxClient):
+    """A stack whose connection attempts succeed or fail as the test says."""
+
+    capabilities = frozenset({Capability.MAKE_CALL, Capability.HANG_UP})
+
+    def __init__(self, outcomes: list[BaseException | None]) -> None:
+        super().__init__(name="scripted PBX", reconnect_policy=ReconnectPolicy(jitter=0.0))
+        self.outcomes = outcomes
+        self.attempt_times: list[float] = []
+        self.sessions: list[ScriptedSession] = []
+        self.pbx_calls: list[CallInfo] = []
+        self.calls_made: list[tuple[str, str]] = []
+
+    @property
+    def info(self) -> PbxInfo:
+        return PbxInfo("Test", "Scripted", "scripted-1", "scripted PBX")
+
+    async def _open_session(self) -> ScriptedSession:
+        self.attempt_times.append(asyncio.get_running_loop().time())
+        outcome = self.outcomes.pop(0) if self.outcomes else None
+        if outcome is not None:
+            raise outcome
+        session = ScriptedSession()
+        self.sessions.append(session)
+        return session
+
+    async def _resynchronise(self, session: ScriptedSession) -> None:
+        self.tracker.add_extension("101")
+        self._publish(self.tracker.resynchronise("101", self.pbx_calls))
+
+    async def _make_call(self, extension: str, number: str) -> None:
+        self.calls_made.append((extension, number))
+
+
+async def test_connect_and_close_leave_nothing_running():
+    client = ScriptedClient([])
+    states: list[ConnectionState] = []
+    client.subscribe_connection_state(states.append)
+    async with client:
+        assert client.connected
+        assert client.extensions["101"].line_state is LineState.IDLE
+    assert states == ["connecting", "connected", "closed"]
+    assert client.extensions["101"].line_state is LineState.UNKNOWN
+
+
+async def test_first_connect_failure_is_raised():
+    client = ScriptedClient([ConnectionFailed("no route to host")])
+    with pytest.raises(ConnectionFailed):
+        await client.connect()
+    assert client.connection_state is ConnectionState.DISCONNECTED
+    client = ScriptedClient([AuthenticationFailed("wrong password")])
+    with pytest.raises(AuthenticationFailed):
+        await client.connect()
+    assert client.connection_state is ConnectionState.AUTHENTICATION_FAILED
+
+
+async def test_reconnects_with_backoff_and_logs_once_each_way(time_travel, caplog):
+    caplog.set_level(logging.DEBUG, logger="pbx_protocols")
+    client = ScriptedClient([])
+    await client.connect()
+    client.outcomes = [ConnectionFailed("refused"), ConnectionFailed("refused"), None]
+    await time_travel(5)
+    lost_at = asyncio.get_running_loop().time()
+    client.sessions[0].drop(ConnectionFailed("keepalive missing"))
+    await time_travel(0)
+    assert client.connection_state is ConnectionState.RECONNECTING
+    assert client.extensions["101"].line_state is LineState.UNKNOWN
+    await time_travel(10)
+    assert client.connected
+    gaps = [round(t - lost_at, 3) for t in client.attempt_times[1:]]
+    assert gaps == [1, 3, 7]  # waits of 1, 2 and 4 seconds
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    infos = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert [r.getMessage() for r in warnings] == [
+        "Lost connection to scripted PBX (keepalive missing); reconnecting in the background"
+    ]
+    assert [r.getMessage() for r in infos] == ["Connection to scripted PBX restored"]
+    await client.close()
+
+
+async def test_stable_link_starts_backoff_over(time_travel):
+    client = ScriptedClient([])
+    await client.connect()
+    client.outcomes = [ConnectionFailed("a"), ConnectionFailed("b")]
+    client.sessions[0].drop(ConnectionFailed("x"))
+    await time_travel(10)  # attempts after 1, 2 and 4 s; the third succeeds
+    assert client.connected
+    await time_travel(3600)
+    lost_at = asyncio.get_running_loop().time()
+    client.sessions[1].drop(ConnectionFailed("y"))
+    await time_travel(2)
+    assert round(client.attempt_times[-1] - lost_at, 3) == 1
+    await client.close()
+
+
+async def test_resynchronises_after_reconnect(time_travel):
+    client = ScriptedClient([])
+    events = []
+    client.subscribe_events(events.append)
+    client.pbx_calls = [CallInfo("c1", CallState.TALKING)]
+    await client.connect()
+    assert [e.kind for e in events] == ["answered"]
+    client.pbx_calls = []  # the call ended while the link was down
+    client.sessions[0].drop(ConnectionFailed("cable pulled"))
+    await time_travel(2)
+    assert [e.kind for e in events] == ["answered", "ended"]
+    assert events[-1].vendor == {"resynchronised": True}
+    assert client.extensions["101"].line_state is LineState.IDLE
+    await client.close()
+
+
+async def test_authentication_failure_while_reconnecting(time_travel):
+    client = ScriptedClient([])
+    await client.connect()
+    client.outcomes = [AuthenticationFailed("password changed")] + [ConnectionFailed("z")] * 5
+    client.sessions[0].drop(ConnectionFailed("reboot"))
+    await time_travel(1.5)
+    assert client.connection_state is ConnectionState.AUTHENTICATION_FAILED
+    before = len(client.attempt_times)
+    await time_travel(59)
+    assert len(client.attempt_times) == before  # the next try waits the full minute
+    await time_travel(2)
+    assert len(client.attempt_times) == before + 1
+    await client.close()
+    assert client.connection_state is ConnectionState.CLOSED
+
+
+async def test_call_control_checks_before_sending():
+    client = ScriptedClient([])
+    async with client:
+        await client.make_call("101", "0 30 / 123-45")
+        assert client.calls_made == [("101", "03012345")]
+        with pytest.raises(InvalidInput, match="contains 'x'"):
+            await client.make_call("101", "12x")
+        with pytest.raises(InvalidInput, match="not an extension"):
+            await client.make_call("999", "102")
+        with pytest.raises(UnsupportedOperation, match="does not support answer call"):
+            await client.answer_call("101")
+        with pytest.raises(NoMatchingCall, match="no talking or dialing or ringing or held"):
+            await client.hang_up("101")
+        client.tracker.update("101", "c1", CallState.RINGING)
+        with pytest.raises(NoMatchingCall, match="no call c2"):
+            await client.hang_up("101", "c2")
+        with pytest.raises(UnsupportedOperation, match="cannot hang up"):
+            await client.hang_up("101")
+        assert client.calls_made == [("101", "03012345")]
+        assert client.supports(Capability.MAKE_CALL)
+        assert not client.supports(Capability.DISPLAY_TEXT)

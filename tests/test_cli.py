@@ -1,0 +1,62 @@
+"""Command-line error paths: one line on stderr, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pbx_protocols import __version__
+from pbx_protocols.cli import run
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pbx-protocols {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["decode", "no-such-pbx", "00"], "invalid choice: 'no-such-pbx'"),
+        (["monitor", "no-such-pbx"], "invalid choice: 'no-such-pbx'"),
+        ([], "required: command"),
+        (["decode"], "required: TYPE"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_2(capsys, argv, message):
+    assert run(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("pbx-protocols: error: ")
+    assert message in lines[0]
+
+
+def test_console_script_exits_2_without_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "pbx_protocols", "decode", "no-such-pbx", "00"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_importing_the_library_does_not_import_home_assistant():
+    code = (
+        "import sys, pbx_protocols, pbx_protocols.cli, pbx_protocols.stacks;"
+        "import pbx_protocols.core.client;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'homeassistant'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
