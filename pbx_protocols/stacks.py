@@ -45,5 +45,7 @@ class Stack(ABC):
 
 def all_stacks() -> dict[str, Stack]:
     """Return every stack this installation knows, by name."""
-    stacks: list[Stack] = []
+    from .panasonic.stack import PanasonicStack  # stacks load on demand
+
+    stacks: list[Stack] = [PanasonicStack()]
     return {stack.name: stack for stack in stacks}

@@ -60,6 +60,9 @@ class _Extension:
     name: str | None
     online: bool = True
     calls: dict[str, CallInfo] = field(default_factory=dict)
+    #: Calls recorded quietly (e.g. off-hook, nothing dialled yet): their first real update
+    #: announces them.
+    unannounced: set[str] = field(default_factory=set)
 
 
 class CallTracker:
@@ -69,6 +72,7 @@ class CallTracker:
         self._clock = clock
         self._extensions: dict[str, _Extension] = {}
         self._link_up = False
+        self._changed: set[str] = set()
 
     # -- extensions ---------------------------------------------------------------------
 
@@ -79,10 +83,12 @@ class CallTracker:
             self._extensions[number] = _Extension(number, name)
         elif name is not None:
             existing.name = name
+        self._changed.add(number)
 
     def remove_extension(self, number: str) -> None:
         """Stop tracking an extension."""
         self._extensions.pop(number, None)
+        self._changed.discard(number)
 
     def __contains__(self, number: object) -> bool:
         return number in self._extensions
@@ -100,7 +106,15 @@ class CallTracker:
         Calls are kept while the link is down, so that the resynchronisation after the
         reconnect can report what changed in between.
         """
+        if up != self._link_up:
+            self._changed.update(self._extensions)
         self._link_up = up
+
+    def pop_changed(self) -> list[str]:
+        """Numbers of the extensions whose snapshot changed since the last call."""
+        changed = [number for number in self._extensions if number in self._changed]
+        self._changed.clear()
+        return changed
 
     @property
     def link_up(self) -> bool:
@@ -146,16 +160,22 @@ class CallTracker:
         called: str | None = None,
         peer: str | None = None,
         kind: CallEventKind | None = None,
+        quiet: bool = False,
         vendor: Mapping[str, Any] | None = None,
     ) -> list[CallEvent]:
         """Record that a call at an extension is now in ``state``; return what happened.
 
         ``kind`` forces the event kind (e.g. transferred) where the state alone cannot tell.
+        ``quiet`` records a new call without an event; its next update announces it.
         Fields left as None keep their previous value.
         """
         extension = self._ensure(number)
+        self._changed.add(number)
         calls = extension.calls
         previous = calls.get(call_id)
+        if previous is not None and call_id in extension.unannounced:
+            extension.unannounced.discard(call_id)
+            kind = kind or _APPEAR_KIND[state]
         if previous is None:
             info = CallInfo(
                 call_id=call_id,
@@ -180,6 +200,9 @@ class CallTracker:
             )
             event_kind = kind or _TRANSITION_KIND.get((previous.state, state))
         calls[call_id] = info
+        if quiet and previous is None:
+            extension.unannounced.add(call_id)
+            return []
         if event_kind is None:
             return []
         return [self._event(extension, event_kind, info, vendor)]
@@ -190,13 +213,21 @@ class CallTracker:
         call_id: str,
         reason: EndReason = EndReason.NORMAL,
         *,
+        quiet: bool = False,
         vendor: Mapping[str, Any] | None = None,
     ) -> list[CallEvent]:
-        """Record that a call left an extension; unknown calls are ignored."""
+        """Record that a call left an extension; unknown calls are ignored.
+
+        A call that was never announced, or ``quiet``, leaves without an event.
+        """
         extension = self._extensions.get(number)
         if extension is None or call_id not in extension.calls:
             return []
         info = extension.calls.pop(call_id)
+        self._changed.add(number)
+        if call_id in extension.unannounced or quiet:
+            extension.unannounced.discard(call_id)
+            return []
         kind = _END_KIND.get(reason)
         if kind is None:
             missed = info.direction is Direction.INCOMING and not info.answered
@@ -231,8 +262,12 @@ class CallTracker:
         if extension is None or old_call_id not in extension.calls:
             return []
         info = extension.calls.pop(old_call_id)
+        self._changed.add(number)
         info = replace(info, call_id=new_call_id, peer=peer or info.peer)
         extension.calls[new_call_id] = info
+        if old_call_id in extension.unannounced:
+            extension.unannounced.discard(old_call_id)
+            extension.unannounced.add(new_call_id)
         return [self._event(extension, kind, info, vendor)] if kind else []
 
     def set_online(
@@ -243,6 +278,7 @@ class CallTracker:
         if extension.online == online:
             return []
         extension.online = online
+        self._changed.add(number)
         kind = CallEventKind.ONLINE if online else CallEventKind.OFFLINE
         return [self._event(extension, kind, None, vendor)]
 
@@ -284,6 +320,7 @@ class CallTracker:
         extension = self._extensions.get(number)
         if extension is None:
             extension = self._extensions[number] = _Extension(number, None)
+            self._changed.add(number)
         return extension
 
     def _line_state(self, extension: _Extension) -> LineState:

@@ -13,6 +13,7 @@ from .callbacks import CallbackRegistry
 from .calls import CallTracker
 from .errors import (
     AuthenticationFailed,
+    ConnectionFailed,
     InvalidInput,
     NoMatchingCall,
     PbxError,
@@ -70,6 +71,7 @@ class PbxClient(ABC):
         self.name = name
         self.tracker = CallTracker()
         self._events: CallbackRegistry[CallEvent] = CallbackRegistry()
+        self._extension_updates: CallbackRegistry[ExtensionSnapshot] = CallbackRegistry()
         self._connection_states: CallbackRegistry[ConnectionState] = CallbackRegistry()
         self._state = ConnectionState.DISCONNECTED
         self._policy = reconnect_policy or ReconnectPolicy()
@@ -121,6 +123,7 @@ class PbxClient(ABC):
             self._session = None
         self.tracker.set_link_up(False)
         self._set_state(ConnectionState.CLOSED)
+        self._publish()
 
     @property
     def connection_state(self) -> ConnectionState:
@@ -153,6 +156,16 @@ class PbxClient(ABC):
     def subscribe_events(self, callback: Callable[[CallEvent], None]) -> Callable[[], None]:
         """Call ``callback`` with every event; return the unsubscribe function."""
         return self._events.subscribe(callback)
+
+    def subscribe_extension_updates(
+        self, callback: Callable[[ExtensionSnapshot], None]
+    ) -> Callable[[], None]:
+        """Call ``callback`` with an extension's snapshot whenever it may have changed.
+
+        Line state and call details can change without an event (the dialled number
+        arriving, the link going down); this is the subscription for state displays.
+        """
+        return self._extension_updates.subscribe(callback)
 
     def subscribe_connection_state(
         self, callback: Callable[[ConnectionState], None]
@@ -251,10 +264,15 @@ class PbxClient(ABC):
 
     # -- helpers for stacks -------------------------------------------------------------
 
-    def _publish(self, events: Collection[CallEvent]) -> None:
-        """Hand events to subscribers (stacks call this with the tracker's results)."""
+    def _publish(self, events: Collection[CallEvent] = ()) -> None:
+        """Hand events, then the changed extensions, to subscribers.
+
+        Stacks call this after every change they make to the tracker.
+        """
         for event in events:
             self._events.publish(event)
+        for number in self.tracker.pop_changed():
+            self._extension_updates.publish(self.tracker.snapshot(number))
 
     # -- internals ----------------------------------------------------------------------
 
@@ -269,6 +287,7 @@ class PbxClient(ABC):
             raise
         self._connected_at = asyncio.get_running_loop().time()
         self._set_state(ConnectionState.CONNECTED)
+        self._publish()
         return session
 
     async def _supervise(self) -> None:
@@ -278,6 +297,7 @@ class PbxClient(ABC):
             reason = await self._session.wait_closed()
             self._policy.link_lost(loop.time() - self._connected_at)
             self.tracker.set_link_up(False)
+            self._publish()
             _LOGGER.warning(
                 "Lost connection to %s (%s); reconnecting in the background",
                 self.name,
@@ -307,6 +327,8 @@ class PbxClient(ABC):
             self._connection_states.publish(state)
 
     def _require(self, capability: Capability, extension: str) -> None:
+        if self._state is not ConnectionState.CONNECTED:
+            raise ConnectionFailed(f"{self.name} is not connected ({self._state.value})")
         if capability not in self.capabilities:
             raise UnsupportedOperation(
                 f"{self.name} does not support {capability.value.replace('_', ' ')}"

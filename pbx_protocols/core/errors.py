@@ -47,6 +47,10 @@ class IncompleteFrame(ProtocolError):
     """More bytes are needed before the frame can be decoded."""
 
 
+class DiscoveryFailed(PbxError):
+    """The PBX named no extensions to monitor, and none were configured."""
+
+
 class UnsupportedOperation(PbxError):
     """The PBX, or this library's support for it, cannot perform the operation."""
 

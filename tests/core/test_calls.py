@@ -207,3 +207,22 @@ def test_snapshot_current_call_prefers_conversation(tracker):
     assert tracker.extensions_in_call("a") == ["101"]
     tracker.add_extension("101", "Front desk")
     assert tracker.snapshot("101").name == "Front desk"
+
+
+def test_quiet_call_is_announced_by_its_next_update(tracker):
+    """Off-hook without a number is recorded, but the event waits for the number."""
+    assert tracker.update("101", "c1", CallState.DIALING, quiet=True) == []
+    assert line(tracker, "101") is LineState.DIALING
+    events = tracker.update("101", "c1", CallState.DIALING, called="102")
+    assert kinds(events) == ["originated"]
+    assert events[0].called == "102"
+    assert kinds(tracker.update("101", "c1", CallState.TALKING)) == ["answered"]
+
+
+def test_quiet_call_that_ends_unannounced_is_silent(tracker):
+    tracker.update("101", "c1", CallState.DIALING, quiet=True)
+    tracker.rename("101", "c1", "c2")
+    assert tracker.end("101", "c2") == []
+    assert line(tracker, "101") is LineState.IDLE
+    tracker.update("101", "c3", CallState.TALKING)
+    assert tracker.end("101", "c3", quiet=True) == []

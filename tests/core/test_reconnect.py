@@ -229,3 +229,23 @@ async def test_call_control_checks_before_sending():
         assert client.calls_made == [("101", "03012345")]
         assert client.supports(Capability.MAKE_CALL)
         assert not client.supports(Capability.DISPLAY_TEXT)
+
+
+async def test_extension_updates_follow_every_change(time_travel):
+    client = ScriptedClient([])
+    updates = []
+    client.subscribe_extension_updates(updates.append)
+    await client.connect()
+    assert [(u.number, u.line_state) for u in updates] == [("101", LineState.IDLE)]
+    client.tracker.update("101", "c1", CallState.DIALING, quiet=True)
+    client._publish()
+    assert updates[-1].line_state is LineState.DIALING
+    client.sessions[0].drop(ConnectionFailed("gone"))
+    await time_travel(0)
+    assert updates[-1].line_state is LineState.UNKNOWN
+    with pytest.raises(ConnectionFailed, match="not connected"):
+        await client.make_call("101", "102")
+    await time_travel(2)
+    assert updates[-1].line_state is LineState.IDLE  # the quiet call vanished while down
+    await client.close()
+    assert updates[-1].line_state is LineState.UNKNOWN

@@ -1,0 +1,199 @@
+"""The Panasonic stack as the command line sees it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..core.client import PbxClient
+from ..core.errors import IncompleteFrame, InvalidInput, ProtocolError
+from ..stacks import Stack
+from .client import DEFAULT_PORT, PanasonicClient, PanasonicConfig
+from .codec import Credentials, decode_pdu
+from .framing import UsbReassembler, split_tcp_frames, split_usb_stream, unwrap_next_layer
+from .simulator import SCENARIOS, PanasonicSimulator, SimulatorConfig, parse_extensions
+from .transport_usb import PANASONIC_VENDOR_ID, UsbSettings
+
+_HEX_SEPARATORS = re.compile(r"[\s:,_-]|0x", re.IGNORECASE)
+
+
+def parse_hex(parts: list[str]) -> bytes:
+    """Join hex arguments ("a1 0c", "a10c", "a1:0c") into bytes."""
+    text = _HEX_SEPARATORS.sub("", "".join(parts))
+    if not re.fullmatch(r"[0-9a-fA-F]*", text):
+        bad = next(c for c in text if c not in "0123456789abcdefABCDEF")
+        raise InvalidInput(f"not hexadecimal: {bad!r}")
+    if len(text) % 2:
+        raise IncompleteFrame(f"odd number of hex digits ({len(text)})", offset=len(text) // 2)
+    return bytes.fromhex(text)
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _extensions(text: str) -> tuple[str, ...]:
+    try:
+        return parse_extensions(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def _hex_id(text: str) -> int:
+    try:
+        value = int(text, 16)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a hex id like 04da, got {text!r}") from err
+    if not 0 <= value <= 0xFFFF:
+        raise argparse.ArgumentTypeError(f"USB ids are 16 bits, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+class PanasonicStack(Stack):
+    """Panasonic KX-TDA/TDE/NS: CSTA Phase III over LAN (TCP 33333) or USB."""
+
+    name = "panasonic"
+    title = "Panasonic KX-TDA/TDE/NS (CSTA over LAN or USB)"
+
+    # -- decode -------------------------------------------------------------------------
+
+    def add_decode_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Framing choice and the hex input."""
+        parser.add_argument(
+            "--framing",
+            choices=("none", "tcp", "usb"),
+            default="none",
+            help="none: one bare BER PDU; tcp: 2-byte length prefixes; usb: 64-byte packets",
+        )
+        parser.add_argument("hex", nargs="+", metavar="HEX", help="bytes as hex digits")
+
+    def decode(self, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+        """One JSON object per PDU."""
+        data = parse_hex(args.hex)
+        for start, pdu in self._pdus(data, args.framing):
+            try:
+                decoded = decode_pdu(pdu)
+            except ProtocolError as err:
+                inner = err.offset or 0
+                raise ProtocolError(err.message, data=err.data, offset=start + inner) from err
+            yield {**decoded.as_json(), "hex": pdu.hex()}
+
+    def _pdus(self, data: bytes, framing: str) -> Iterator[tuple[int, bytes]]:
+        """(offset of the PDU in the input, PDU bytes) for each PDU in the input."""
+        if framing == "none":
+            yield 0, data
+        elif framing == "tcp":
+            offset = 0
+            for frame in split_tcp_frames(data):
+                yield offset + 2, frame
+                offset += 2 + len(frame)
+        else:
+            reassembler = UsbReassembler()
+            offset = 0
+            for packet in split_usb_stream(data):
+                message = reassembler.feed_packet(packet)
+                offset += len(packet)
+                if message is not None:
+                    layer = unwrap_next_layer(message)
+                    yield offset - len(layer.pdu), layer.pdu
+            if offset and message is None:
+                raise IncompleteFrame("the USB packets end inside a fragmented PDU", offset=offset)
+
+    # -- monitor and call ---------------------------------------------------------------
+
+    def add_connection_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """LAN or USB, login, fallback extensions."""
+        parser.add_argument("--host", help="PBX address on the LAN")
+        parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="CTI port (33333)")
+        parser.add_argument("--usb", action="store_true", help="use the USB CTI port instead")
+        parser.add_argument(
+            "--usb-vendor", type=_hex_id, default=PANASONIC_VENDOR_ID, metavar="HEX"
+        )
+        parser.add_argument("--usb-product", type=_hex_id, metavar="HEX")
+        parser.add_argument("--username")
+        parser.add_argument("--password")
+        parser.add_argument(
+            "--extensions",
+            type=_extensions,
+            default=(),
+            help="monitor these too (e.g. 101-110), e.g. if the PBX cannot list them",
+        )
+
+    def create_client(self, args: argparse.Namespace) -> PbxClient:
+        """A client for the PBX named on the command line."""
+        if args.usb == bool(args.host):
+            raise InvalidInput("give either --host or --usb")
+        usb = UsbSettings(args.usb_vendor, args.usb_product) if args.usb else None
+        config = PanasonicConfig(
+            host=args.host,
+            port=args.port,
+            usb=usb,
+            username=args.username,
+            password=args.password,
+            extensions=args.extensions,
+        )
+        return PanasonicClient(config)
+
+    # -- simulate -----------------------------------------------------------------------
+
+    def add_simulator_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Where to listen and what to simulate."""
+        parser.add_argument(
+            "--listen",
+            type=_listen_address,
+            default=("127.0.0.1", DEFAULT_PORT),
+            metavar="HOST:PORT",
+            help="address to listen on (default 127.0.0.1:33333)",
+        )
+        parser.add_argument(
+            "--extensions",
+            type=_extensions,
+            default=tuple(str(n) for n in range(101, 111)),
+            help="extension numbers, e.g. 101-110 (default)",
+        )
+        parser.add_argument("--scenario", choices=sorted(SCENARIOS), help="scripted traffic")
+        parser.add_argument("--pace", type=_positive, default=1.0, help="scale scenario delays")
+        parser.add_argument("--seed", type=int, help="make the scenario repeatable")
+        parser.add_argument(
+            "--keepalive-interval", type=_positive, default=60.0, help="seconds between keepalives"
+        )
+        parser.add_argument("--username", help="require this login")
+        parser.add_argument("--password", default="", help="password of the login")
+
+    async def run_simulator(self, args: argparse.Namespace) -> None:
+        """Serve until interrupted."""
+        host, port = args.listen
+        credentials = Credentials(args.username, args.password) if args.username else None
+        config = SimulatorConfig(
+            host=host,
+            port=port,
+            extensions=args.extensions,
+            scenario=args.scenario,
+            pace=args.pace,
+            seed=args.seed,
+            keepalive_interval=args.keepalive_interval,
+            credentials=credentials,
+        )
+        async with PanasonicSimulator(config) as simulator:
+            announcement = {
+                "simulator": self.name,
+                "listening": f"{host}:{simulator.port}",
+                "extensions": list(config.extensions),
+                "scenario": config.scenario,
+            }
+            print(json.dumps(announcement), flush=True)  # noqa: T201  # the CLI's output
+            await asyncio.Event().wait()
