@@ -155,6 +155,10 @@ class PanasonicSimulator:
         """Stop or resume keepalives for clients that connect from now on."""
         self.settings = replace(self.settings, send_keepalives=enabled)
 
+    def set_device_list(self, enabled: bool) -> None:
+        """Refuse or serve the KME device list for clients that connect from now on."""
+        self.settings = replace(self.settings, device_list=enabled)
+
     def usb_backend(self) -> SimulatedUsbBackend:
         """A pyusb backend whose one device is this PBX (call from the event loop)."""
         return SimulatedUsbBackend(self.serve_link, asyncio.get_running_loop())

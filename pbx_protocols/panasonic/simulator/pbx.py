@@ -400,7 +400,7 @@ class SimulatedPbx:
                 "newDestination": subject(target),
                 "callingDevice": subject(call.calling),
                 "calledDevice": subject(call.called),
-                "lastRedirectionDevice": subject(number),
+                "lastRedirectionDevice": ("numberdialed", device_id(number)),
                 "localConnectionInfo": "null",
                 "cause": "redirected",
             },

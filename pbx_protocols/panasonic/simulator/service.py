@@ -64,6 +64,8 @@ class ServiceSettings:
     credentials: Credentials | None = None
     #: Test knob: no keepalives at all (the PBX went quiet).
     send_keepalives: bool = True
+    #: Test knob: refuse the KME device list (PBX firmware without it).
+    device_list: bool = True
 
 
 type Handler = Callable[[Invoke], Awaitable[Asn1Value]]
@@ -249,7 +251,7 @@ class SimulatorSession:
 
     async def _escape(self, invoke: Invoke) -> Asn1Value:
         category = requested_category(invoke.argument)
-        if category is None:
+        if category is None or not self._settings.device_list:
             raise SimulatorFailure("privateData", "cSTAPrivateDataInfoError")
         cross_ref = struct.pack(">H", next(self._cross_refs))
         devices = [

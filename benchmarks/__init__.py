@@ -1,0 +1,1 @@
+"""Benchmarks (run by script/benchmark; not tests)."""

@@ -1,0 +1,72 @@
+"""The USB path through pyusb's own API; a pyusb backend object stands in for libusb."""
+
+from __future__ import annotations
+
+import pytest
+import usb.core
+import usb.util
+
+from pbx_protocols.core.errors import ConnectionFailed
+from pbx_protocols.core.model import ConnectionState, LineState
+from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig, UsbSettings, find_usb_devices
+from pbx_protocols.panasonic.framing import usb_packets
+from pbx_protocols.panasonic.simulator.usb import SIMULATED_PRODUCT_ID
+from tests.panasonic.conftest import EXTENSIONS, fast_policy, wait_until
+
+
+def usb_client(simulator, **options) -> PanasonicClient:
+    settings = UsbSettings(backend=simulator.usb_backend(), **options)
+    return PanasonicClient(PanasonicConfig(usb=settings), reconnect_policy=fast_policy())
+
+
+async def test_pyusb_finds_the_device_and_its_bulk_endpoints(simulator):
+    backend = simulator.usb_backend()
+    (device,) = usb.core.find(find_all=True, idVendor=0x04DA, backend=backend)
+    assert (device.idVendor, device.idProduct) == (0x04DA, SIMULATED_PRODUCT_ID)
+    assert device.serial_number == "SIMULATED-0001"
+    interface = device.get_active_configuration()[(0, 0)]
+    addresses = sorted(endpoint.bEndpointAddress for endpoint in interface)
+    assert addresses == [0x02, 0x81]
+    usb.util.dispose_resources(device)
+    (info,) = find_usb_devices(UsbSettings(backend=backend))
+    assert info.identifier == f"04da:{SIMULATED_PRODUCT_ID:04x}:SIMULATED-0001"
+    assert info.product == "KX-TDA (simulated)"
+    assert find_usb_devices(UsbSettings(backend=backend, product_id=0x1234)) == []
+
+
+async def test_client_over_usb(simulator, recorder):
+    client = usb_client(simulator)
+    client.subscribe_events(recorder)
+    async with client:
+        assert list(client.extensions) == list(EXTENSIONS)
+        assert client.info.unique_id == f"usb:04da:{SIMULATED_PRODUCT_ID:04x}:SIMULATED-0001"
+        await client.make_call("101", "102")
+        assert (await recorder.wait_for("102", "ringing")).peer == "101"
+        await client.answer_call("102")
+        await recorder.wait_for("101", "answered")
+        (session,) = simulator.sessions
+        assert session.monitored == list(EXTENSIONS)
+        await client.hang_up("102")
+        assert (await recorder.wait_for("101", "ended")).line_state is LineState.IDLE
+
+
+async def test_usb_unplug_and_replug_reconnects(simulator, recorder):
+    client = usb_client(simulator)
+    client.subscribe_events(recorder)
+    async with client:
+        await simulator.drop_clients()  # the cable goes dead: transfers fail with ENODEV
+        await wait_until(lambda: client.connection_state is ConnectionState.RECONNECTING)
+        await wait_until(lambda: client.connected, timeout=5)
+        simulator.pbx.incoming_call("0301", "103")
+        await recorder.wait_for("103", "ringing")
+
+
+async def test_no_device_is_a_connection_failure(simulator):
+    client = usb_client(simulator, product_id=0x1234)
+    with pytest.raises(ConnectionFailed, match="no USB device with vendor 04da and product 1234"):
+        await client.connect()
+
+
+def test_fragments_of_long_pdus_stay_in_order():
+    packets = usb_packets(bytes(range(200)))
+    assert [packet[0] for packet in packets] == [1, 2, 2, 3]
