@@ -1,5 +1,81 @@
-"""The PBX integration: legacy phone systems in Home Assistant."""
+"""The PBX integration: legacy phone systems in Home Assistant.
+
+All protocol work happens in the pbx-protocols library; this package maps its client onto
+config entries, devices, entities, events and actions.
+"""
 
 from __future__ import annotations
 
-DOMAIN = "pbx"
+import asyncio
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.device_registry import DeviceEntry
+from homeassistant.helpers.typing import ConfigType
+
+from pbx_protocols.core.errors import AuthenticationFailed, PbxError
+
+from .const import CONNECT_TIMEOUT, DOMAIN
+from .hardware import create_client
+from .hub import PbxHub
+from .services import async_setup_services
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+type PbxConfigEntry = ConfigEntry[PbxHub]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions (once, whatever the entries)."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
+    """Connect to the PBX; from then on the library keeps the link up by itself."""
+    client = create_client(entry.data)
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            await client.connect()
+    except AuthenticationFailed as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except (PbxError, TimeoutError) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err) or "timeout"},
+        ) from err
+    hub = PbxHub(hass, entry, client)
+    hub.register_pbx_device()
+    hub.start()
+    entry.runtime_data = hub
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
+    """Remove the entities and close the link."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_stop()
+    return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: PbxConfigEntry, device: DeviceEntry
+) -> bool:
+    """Let the user delete extensions the PBX no longer has (or that are hidden)."""
+    hub = entry.runtime_data
+    if hub.pbx_identifier in device.identifiers:
+        return False
+    return not any(
+        hub.extension_identifier(number) in device.identifiers for number in hub.shown_extensions
+    )

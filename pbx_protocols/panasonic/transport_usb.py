@@ -46,6 +46,8 @@ class UsbSettings:
 
     vendor_id: int = PANASONIC_VENDOR_ID
     product_id: int | None = PANASONIC_PBX_PRODUCT_ID
+    #: Pick this device among several; bus and address change when it is replugged.
+    serial_number: str | None = None
     bus: int | None = None
     address: int | None = None
     #: A pyusb backend object; None lets pyusb pick libusb.
@@ -82,7 +84,9 @@ def _matching_devices(settings: UsbSettings) -> list[PyusbObject]:
     return [
         device
         for device in devices
-        if settings.bus in (None, device.bus) and settings.address in (None, device.address)
+        if settings.bus in (None, device.bus)
+        and settings.address in (None, device.address)
+        and settings.serial_number in (None, _string(device, "serial_number"))
     ]
 
 

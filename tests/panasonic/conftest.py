@@ -12,6 +12,7 @@ from pbx_protocols.core.model import CallEvent, CallEventKind
 from pbx_protocols.core.reconnect import ReconnectPolicy
 from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
 from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
+from tests.common import wait_until  # noqa: F401  # re-exported for the tests here
 
 EXTENSIONS = ("101", "102", "103", "104")
 
@@ -77,9 +78,3 @@ class EventRecorder:
 @pytest.fixture
 def recorder() -> EventRecorder:
     return EventRecorder()
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)

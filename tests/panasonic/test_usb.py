@@ -32,6 +32,9 @@ async def test_pyusb_finds_the_device_and_its_bulk_endpoints(simulator):
     assert info.identifier == f"04da:{SIMULATED_PRODUCT_ID:04x}:SIMULATED-0001"
     assert info.product == "KX-TDA (simulated)"
     assert find_usb_devices(UsbSettings(backend=backend, product_id=0x1234)) == []
+    assert find_usb_devices(UsbSettings(backend=backend, serial_number="OTHER")) == []
+    assert find_usb_devices(UsbSettings(backend=backend, serial_number="SIMULATED-0001"))
+    assert find_usb_devices(UsbSettings(backend=backend, bus=2)) == []
 
 
 async def test_client_over_usb(simulator, recorder):

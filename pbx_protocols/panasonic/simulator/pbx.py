@@ -90,6 +90,8 @@ class SimulatedPbx:
             for index, number in enumerate(extensions)
         }
         self.calls: dict[bytes, Call] = {}
+        #: Extensions that accept a second call while busy (call waiting).
+        self.call_waiting: set[str] = set()
         self._sinks: list[EventSink] = []
         self._call_ids = itertools.count(0x00E0)
 
@@ -222,10 +224,24 @@ class SimulatedPbx:
         self._offer(call, called, caller, "newCall")
         return call.call_id
 
+    def add_extension(self, number: str) -> None:
+        """Install a new extension (clients see it after their next discovery)."""
+        if number not in self.devices:
+            index = len(self.devices)
+            self.devices[number] = Device(number, KME_EXTENSION_DEVICE_NUMBER_BASE + index)
+
+    def _busy(self, target: str) -> bool:
+        calls = self.calls_of(target)
+        if not calls:
+            return False
+        waiting_allowed = target in self.call_waiting
+        ringing = any(c.connections[target].state == "alerting" for c in calls)
+        return not waiting_allowed or ringing
+
     def _offer(self, call: Call, target: str, calling: str, cause: str) -> None:
         """Ring ``target`` (delivered), or fail the call if it cannot ring."""
         device = self.devices[target]
-        busy = not self.is_idle(target)
+        busy = self._busy(target)
         if busy or not device.in_service:
             failure = "busy" if busy else "destOutOfOrder"
             self._call_event(

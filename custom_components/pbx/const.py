@@ -1,0 +1,66 @@
+"""Constants of the PBX integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pbx_protocols.core.model import CallEventKind
+
+DOMAIN: Final = "pbx"
+
+# Config entry data
+CONF_HARDWARE: Final = "hardware"
+CONF_USB_VENDOR_ID: Final = "usb_vendor_id"
+CONF_USB_PRODUCT_ID: Final = "usb_product_id"
+CONF_USB_SERIAL_NUMBER: Final = "usb_serial_number"
+CONF_USB_DEVICE: Final = "usb_device"
+
+# Options
+CONF_EXTENSIONS: Final = "extensions"
+CONF_NAMES: Final = "names"
+CONF_PREFIXES: Final = "prefixes"
+CONF_VOICE_EXTENSION: Final = "voice_extension"
+
+#: Hardware types, as offered by the config flow's menu.
+HARDWARE_PANASONIC_LAN: Final = "panasonic_lan"
+HARDWARE_PANASONIC_USB: Final = "panasonic_usb"
+
+#: The bus event fired for every call event.
+EVENT_CALL: Final = f"{DOMAIN}_call_event"
+
+#: Library event kinds as the integration names them (bus event, event entity, triggers).
+EVENT_TYPES: Final[dict[CallEventKind, str]] = {
+    CallEventKind.RINGING: "incoming_call",
+    CallEventKind.ORIGINATED: "outgoing_call",
+    CallEventKind.ANSWERED: "answered",
+    CallEventKind.HELD: "held",
+    CallEventKind.RETRIEVED: "retrieved",
+    CallEventKind.TRANSFERRED: "transferred",
+    CallEventKind.DIVERTED: "diverted",
+    CallEventKind.CONFERENCED: "conferenced",
+    CallEventKind.MISSED: "missed",
+    CallEventKind.ENDED: "ended",
+    CallEventKind.FAILED: "failed",
+}
+
+#: Line states an extension's sensor can show (unknown is the state "unknown").
+LINE_STATES: Final = ["idle", "dialing", "ringing", "talking", "held", "offline"]
+
+# Action names
+SERVICE_MAKE_CALL: Final = "make_call"
+SERVICE_ANSWER_CALL: Final = "answer_call"
+SERVICE_HANG_UP: Final = "hang_up"
+SERVICE_HOLD_CALL: Final = "hold_call"
+SERVICE_RETRIEVE_CALL: Final = "retrieve_call"
+SERVICE_TRANSFER_CALL: Final = "transfer_call"
+SERVICE_DIAL_DIGITS: Final = "dial_digits"
+SERVICE_DISPLAY_TEXT: Final = "display_text"
+SERVICE_SEND_MESSAGE: Final = "send_message"
+
+ATTR_NUMBER: Final = "number"
+ATTR_CALL_ID: Final = "call_id"
+ATTR_DIGITS: Final = "digits"
+ATTR_TEXT: Final = "text"
+
+#: How long the config flow waits for a PBX to associate and list its extensions.
+CONNECT_TIMEOUT: Final = 20.0

@@ -1,0 +1,60 @@
+"""Each extension's call events as an event entity (incoming call, answered, missed, ...)."""
+
+from __future__ import annotations
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from pbx_protocols.core.model import CallEvent
+
+from . import PbxConfigEntry
+from .const import EVENT_TYPES
+from .entity import PbxExtensionEntity
+from .hub import PbxHub
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add an event entity per extension (now and when discovered)."""
+    hub = entry.runtime_data
+
+    @callback
+    def add_extensions(numbers: list[str]) -> None:
+        async_add_entities(ExtensionCallEvent(hub, number) for number in numbers)
+
+    hub.add_extension_entities(add_extensions)
+
+
+class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
+    """Fires on every call event of the extension, with the numbers involved."""
+
+    _attr_translation_key = "call"
+    _attr_event_types = list(EVENT_TYPES.values())  # noqa: RUF012  # HA's attribute
+
+    def __init__(self, hub: PbxHub, number: str) -> None:
+        super().__init__(hub, number, "call")
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the extension's calls (and its availability)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.subscribe_calls(self.extension, self._on_call))
+
+    @callback
+    def _on_call(self, event: CallEvent, event_type: str) -> None:
+        self._trigger_event(
+            event_type,
+            {
+                "call_id": event.call_id,
+                "caller": self.hub.normalize(event.calling),
+                "called": self.hub.normalize(event.called),
+                "peer": self.hub.normalize(event.peer),
+                "direction": event.direction.value if event.direction else None,
+            },
+        )
+        self.async_write_ha_state()

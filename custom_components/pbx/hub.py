@@ -1,0 +1,328 @@
+"""PbxHub: the one place where the library client meets Home Assistant.
+
+It owns the client's subscriptions, fires the bus event, fans library callbacks out to
+entities, adds entities for extensions discovered later, and turns library errors into
+translated Home Assistant errors. Entities never talk to the client directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceInfo
+
+from pbx_protocols.core.client import PbxClient
+from pbx_protocols.core.errors import (
+    CommandRejected,
+    ConnectionFailed,
+    InvalidInput,
+    NoMatchingCall,
+    PbxError,
+    UnsupportedOperation,
+)
+from pbx_protocols.core.model import (
+    CallEvent,
+    Capability,
+    ConnectionState,
+    ExtensionSnapshot,
+)
+from pbx_protocols.core.numbers import normalize_number
+
+from .const import (
+    CONF_EXTENSIONS,
+    CONF_NAMES,
+    CONF_PREFIXES,
+    DOMAIN,
+    EVENT_CALL,
+    EVENT_TYPES,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type ExtensionListener = Callable[[ExtensionSnapshot], None]
+type CallListener = Callable[[CallEvent, str], None]
+
+
+@dataclass(slots=True)
+class _EntityAdder:
+    add: Callable[[list[str]], None]
+    added: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class LastCall:
+    """The most recent incoming call, for the PBX's last-caller sensor."""
+
+    caller: str | None
+    extension: str
+    timestamp: datetime
+
+
+class PbxHub:
+    """Connects one PBX client to Home Assistant."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], client: PbxClient) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.client = client
+        self.last_call: LastCall | None = None
+        self._extension_listeners: dict[str, list[ExtensionListener]] = {}
+        self._call_listeners: dict[str, list[CallListener]] = {}
+        self._hub_listeners: list[Callable[[], None]] = []
+        self._adders: list[_EntityAdder] = []
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @callback
+    def start(self) -> None:
+        """Subscribe to the client."""
+        self._unsubscribe = [
+            self.client.subscribe_events(self._on_event),
+            self.client.subscribe_extension_updates(self._on_extension_update),
+            self.client.subscribe_connection_state(self._on_connection_state),
+        ]
+
+    async def async_stop(self) -> None:
+        """Unsubscribe and close the link."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        await self.client.close()
+
+    # -- what the entities see ----------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        """Whether the link to the PBX is up."""
+        return self.client.connection_state is ConnectionState.CONNECTED
+
+    @property
+    def shown_extensions(self) -> list[str]:
+        """Extensions the user wants in Home Assistant (all if none were chosen)."""
+        chosen = self.entry.options.get(CONF_EXTENSIONS) or []
+        numbers = list(self.client.extensions)
+        return [n for n in numbers if n in chosen] if chosen else numbers
+
+    def extension(self, number: str) -> ExtensionSnapshot | None:
+        """The current view of one extension."""
+        return self.client.extensions.get(number)
+
+    def extension_name(self, number: str) -> str | None:
+        """The name the user gave an extension, if any."""
+        names: dict[str, str] = self.entry.options.get(CONF_NAMES) or {}
+        return names.get(number) or None
+
+    def normalize(self, number: str | None) -> str | None:
+        """Apply the user's prefix stripping to a caller or called number."""
+        return normalize_number(number, self.entry.options.get(CONF_PREFIXES) or [])
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether the PBX can do ``capability``."""
+        return self.client.supports(capability)
+
+    @property
+    def active_calls(self) -> int:
+        """Calls going on right now, counted once however many extensions share them."""
+        return len({call.call_id for ext in self.client.extensions.values() for call in ext.calls})
+
+    # -- devices ------------------------------------------------------------------------
+
+    @property
+    def pbx_identifier(self) -> tuple[str, str]:
+        """Device registry identifier of the PBX."""
+        return (DOMAIN, self.entry.entry_id)
+
+    def extension_identifier(self, number: str) -> tuple[str, str]:
+        """Device registry identifier of an extension."""
+        return (DOMAIN, f"{self.entry.entry_id}_{number}")
+
+    @property
+    def pbx_device_info(self) -> DeviceInfo:
+        """The PBX as a device."""
+        info = self.client.info
+        return DeviceInfo(
+            identifiers={self.pbx_identifier},
+            manufacturer=info.vendor,
+            model=info.model,
+            name=self.entry.title,
+            sw_version=info.firmware,
+        )
+
+    @callback
+    def register_pbx_device(self) -> None:
+        """Put the PBX into the device registry (extensions refer to it by id)."""
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id, **self.pbx_device_info
+        )
+
+    def extension_device_info(self, number: str) -> DeviceInfo:
+        """An extension as a device, reached through the PBX."""
+        name = self.extension_name(number)
+        info = DeviceInfo(
+            identifiers={self.extension_identifier(number)},
+            manufacturer=self.client.info.vendor,
+            model="Extension",
+            via_device_id=dr.async_get_device_id_by_identifier(
+                self.hass, self.pbx_identifier, config_entry_id=self.entry.entry_id
+            ),
+        )
+        if name:
+            info["name"] = name
+        else:
+            info["translation_key"] = "extension"
+            info["translation_placeholders"] = {"number": number}
+        return info
+
+    def extension_device_id(self, number: str) -> str | None:
+        """Device registry id of an extension's device."""
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device_by_identifier(
+            self.extension_identifier(number), self.entry.entry_id
+        )
+        return device.id if device else None
+
+    # -- subscriptions for entities -----------------------------------------------------
+
+    @callback
+    def add_extension_entities(self, add: Callable[[list[str]], None]) -> None:
+        """Call ``add`` with the shown extensions now, and with new ones as they appear."""
+        adder = _EntityAdder(add)
+        self._adders.append(adder)
+        self._add_new_extensions(adder)
+
+    @callback
+    def subscribe_extension(self, number: str, listener: ExtensionListener) -> Callable[[], None]:
+        """Call ``listener`` with every new snapshot of an extension."""
+        return _subscribe(self._extension_listeners.setdefault(number, []), listener)
+
+    @callback
+    def subscribe_calls(self, number: str, listener: CallListener) -> Callable[[], None]:
+        """Call ``listener`` with every call event of an extension and its event type."""
+        return _subscribe(self._call_listeners.setdefault(number, []), listener)
+
+    @callback
+    def subscribe_hub(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` whenever anything changed (availability, calls)."""
+        return _subscribe(self._hub_listeners, listener)
+
+    # -- call control -------------------------------------------------------------------
+
+    async def async_call(self, action: Callable[[PbxClient], Awaitable[None]]) -> None:
+        """Run a call-control action; turn library errors into translated HA errors."""
+        try:
+            await action(self.client)
+        except InvalidInput as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_input",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except NoMatchingCall as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_matching_call",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except UnsupportedOperation as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unsupported",
+                translation_placeholders={"pbx": self.entry.title},
+            ) from err
+        except ConnectionFailed as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="not_connected",
+                translation_placeholders={"pbx": self.entry.title},
+            ) from err
+        except CommandRejected as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_rejected",
+                translation_placeholders={"reason": err.reason},
+            ) from err
+        except PbxError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="pbx_error",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    # -- library callbacks --------------------------------------------------------------
+
+    @callback
+    def _on_event(self, event: CallEvent) -> None:
+        event_type = EVENT_TYPES.get(event.kind)
+        if event_type is None or event.extension not in self.shown_extensions:
+            return  # online/offline show in the line state; hidden extensions stay quiet
+        if event_type == "incoming_call":
+            self.last_call = LastCall(
+                self.normalize(event.calling), event.extension, event.timestamp
+            )
+        self.hass.bus.async_fire(
+            EVENT_CALL,
+            {
+                "config_entry_id": self.entry.entry_id,
+                "device_id": self.extension_device_id(event.extension),
+                "extension": event.extension,
+                "event": event_type,
+                "call_id": event.call_id,
+                "caller": self.normalize(event.calling),
+                "called": self.normalize(event.called),
+                "peer": self.normalize(event.peer),
+                "direction": event.direction.value if event.direction else None,
+                "state": event.line_state.value,
+            },
+        )
+        for listener in list(self._call_listeners.get(event.extension, [])):
+            listener(event, event_type)
+        self._notify_hub()
+
+    @callback
+    def _on_extension_update(self, snapshot: ExtensionSnapshot) -> None:
+        for listener in list(self._extension_listeners.get(snapshot.number, [])):
+            listener(snapshot)
+        self._notify_hub()
+
+    @callback
+    def _on_connection_state(self, state: ConnectionState) -> None:
+        if state is ConnectionState.CONNECTED:
+            for adder in self._adders:
+                self._add_new_extensions(adder)
+        elif state is ConnectionState.AUTHENTICATION_FAILED:
+            self.entry.async_start_reauth(self.hass)
+        self._notify_hub()
+        for number, listeners in self._extension_listeners.items():
+            snapshot = self.client.extensions.get(number)
+            if snapshot is not None:
+                for listener in list(listeners):
+                    listener(snapshot)
+
+    def _add_new_extensions(self, adder: _EntityAdder) -> None:
+        new = [number for number in self.shown_extensions if number not in adder.added]
+        if new:
+            adder.added.update(new)
+            adder.add(new)
+
+    def _notify_hub(self) -> None:
+        for listener in list(self._hub_listeners):
+            listener()
+
+
+def _subscribe[T](listeners: list[T], listener: T) -> Callable[[], None]:
+    listeners.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in listeners:
+            listeners.remove(listener)
+
+    return unsubscribe

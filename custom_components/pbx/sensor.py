@@ -1,0 +1,168 @@
+"""Sensors: each extension's line state, and the PBX's active calls and last caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import PbxConfigEntry
+from .const import LINE_STATES
+from .entity import PbxEntity, PbxExtensionEntity
+from .hub import PbxHub
+
+# Push only: nothing to update in parallel; actions go through the PBX's own queue.
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PbxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the PBX's sensors, and a line sensor per extension (now and when discovered)."""
+    hub = entry.runtime_data
+    async_add_entities([ActiveCallsSensor(hub), LastCallerSensor(hub)])
+
+    @callback
+    def add_extensions(numbers: list[str]) -> None:
+        async_add_entities(LineStateSensor(hub, number) for number in numbers)
+
+    hub.add_extension_entities(add_extensions)
+
+
+class LineStateSensor(PbxExtensionEntity, SensorEntity):
+    """What an extension's line is doing; also the target of the call-control actions."""
+
+    _attr_translation_key = "line_state"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = LINE_STATES
+
+    def __init__(self, hub: PbxHub, number: str) -> None:
+        super().__init__(hub, number, "line")
+
+    @property
+    def native_value(self) -> str | None:
+        """The line state (None while unknown)."""
+        snapshot = self.snapshot
+        state = snapshot.line_state.value if snapshot else None
+        return state if state in LINE_STATES else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The current call: who, with whom, which way; and how many calls there are."""
+        snapshot = self.snapshot
+        call = snapshot.current_call if snapshot else None
+        return {
+            "extension": self.extension,
+            "caller": self.hub.normalize(call.calling) if call else None,
+            "called": self.hub.normalize(call.called) if call else None,
+            "peer": self.hub.normalize(call.peer) if call else None,
+            "direction": call.direction.value if call and call.direction else None,
+            "call_id": call.call_id if call else None,
+            "active_calls": len(snapshot.calls) if snapshot else 0,
+        }
+
+    # -- actions (registered in services.py) --------------------------------------------
+
+    async def async_make_call(self, number: str) -> None:
+        """Call ``number`` from this extension."""
+        await self.hub.async_call(lambda client: client.make_call(self.extension, number))
+
+    async def async_answer_call(self, call_id: str | None = None) -> None:
+        """Answer the ringing call."""
+        await self.hub.async_call(lambda client: client.answer_call(self.extension, call_id))
+
+    async def async_hang_up(self, call_id: str | None = None) -> None:
+        """Hang up the current call."""
+        await self.hub.async_call(lambda client: client.hang_up(self.extension, call_id))
+
+    async def async_hold_call(self, call_id: str | None = None) -> None:
+        """Put the conversation on hold."""
+        await self.hub.async_call(lambda client: client.hold_call(self.extension, call_id))
+
+    async def async_retrieve_call(self, call_id: str | None = None) -> None:
+        """Take the held call back."""
+        await self.hub.async_call(lambda client: client.retrieve_call(self.extension, call_id))
+
+    async def async_transfer_call(self, number: str, call_id: str | None = None) -> None:
+        """Transfer the call to ``number``."""
+        await self.hub.async_call(
+            lambda client: client.transfer_call(self.extension, number, call_id)
+        )
+
+    async def async_dial_digits(self, digits: str, call_id: str | None = None) -> None:
+        """Send DTMF digits on the call."""
+        await self.hub.async_call(
+            lambda client: client.dial_digits(self.extension, digits, call_id)
+        )
+
+    async def async_display_text(self, text: str) -> None:
+        """Show text on the station's display."""
+        await self.hub.async_call(lambda client: client.display_text(self.extension, text))
+
+    async def async_send_message(self, text: str) -> None:
+        """Send a text message to the station."""
+        await self.hub.async_call(lambda client: client.send_message(self.extension, text))
+
+
+class ActiveCallsSensor(PbxEntity, SensorEntity):
+    """Calls going on right now across the PBX."""
+
+    _attr_translation_key = "active_calls"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # It changes with every call; useful for statistics, noisy on a busy PBX.
+    _attr_entity_registry_enabled_default = False
+
+    def __init__(self, hub: PbxHub) -> None:
+        super().__init__(hub, "active_calls")
+
+    @property
+    def native_value(self) -> int:
+        """The number of distinct calls."""
+        return self.hub.active_calls
+
+
+class LastCallerSensor(PbxEntity, RestoreSensor):
+    """The number of the last incoming caller (kept across restarts)."""
+
+    _attr_translation_key = "last_caller"
+
+    def __init__(self, hub: PbxHub) -> None:
+        super().__init__(hub, "last_caller")
+        self._attr_extra_state_attributes = {"extension": None, "time": None}
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last caller, then follow new calls."""
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            self._attr_native_value = last.native_value
+        if (state := await self.async_get_last_state()) is not None:
+            self._attr_extra_state_attributes = {
+                "extension": state.attributes.get("extension"),
+                "time": state.attributes.get("time"),
+            }
+
+    @property
+    def available(self) -> bool:
+        """The last caller stays known while the link is down."""
+        return True
+
+    def _on_hub_update(self) -> None:
+        last = self.hub.last_call
+        if last is not None:
+            self._attr_native_value = last.caller
+            self._attr_extra_state_attributes = {
+                "extension": last.extension,
+                "time": last.timestamp.isoformat(),
+            }
+        self.async_write_ha_state()

@@ -1,0 +1,97 @@
+"""Setup, unload, reload, devices, and what happens when the PBX is not there."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pbx import async_remove_config_entry_device
+from custom_components.pbx.const import DOMAIN
+from pbx_protocols.panasonic.codec import Credentials
+from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
+from tests.common import wait_until
+from tests.integration.conftest import EXTENSIONS, lan_data
+
+
+async def test_setup_creates_devices_and_entities(hass: HomeAssistant, loaded_entry, simulator):
+    devices = dr.async_get(hass)
+    pbx = devices.async_get_device_by_identifier(
+        (DOMAIN, loaded_entry.entry_id), loaded_entry.entry_id
+    )
+    assert (pbx.manufacturer, pbx.model, pbx.name) == (
+        "Panasonic",
+        "KX-TDA/TDE/NS",
+        loaded_entry.title,
+    )
+    for number in EXTENSIONS:
+        device = devices.async_get_device_by_identifier(
+            (DOMAIN, f"{loaded_entry.entry_id}_{number}"), loaded_entry.entry_id
+        )
+        assert device.via_device_id == pbx.id
+        assert device.name == f"Extension {number}"
+        assert hass.states.get(f"sensor.extension_{number}_line").state == "idle"
+        assert hass.states.get(f"event.extension_{number}_call") is not None
+    entities = er.async_get(hass)
+    active = entities.async_get("sensor.panasonic_pbx_127_0_0_1_active_calls")
+    assert active.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get("binary_sensor.panasonic_pbx_127_0_0_1_connectivity").state == "on"
+
+
+async def test_unload_closes_the_link_and_reload_reconnects(
+    hass: HomeAssistant, loaded_entry, simulator
+):
+    assert len(simulator.sessions) == 1
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    assert loaded_entry.state is ConfigEntryState.NOT_LOADED
+    await wait_until(lambda: not simulator.sessions)
+    assert hass.states.get("sensor.extension_101_line").state == "unavailable"
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.extension_101_line").state == "idle"
+    assert len(simulator.sessions) == 1
+
+
+async def test_pbx_not_there_means_retry(hass: HomeAssistant, socket_enabled):
+    async with PanasonicSimulator(SimulatorConfig(port=0)) as gone:
+        port = gone.port
+    entry = MockConfigEntry(domain=DOMAIN, data=lan_data(port), unique_id=f"127.0.0.1:{port}")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "Cannot connect to the PBX" in entry.reason
+
+
+async def test_refused_login_starts_reauthentication(hass: HomeAssistant, socket_enabled):
+    config = SimulatorConfig(port=0, extensions=EXTENSIONS, credentials=Credentials("cti", "new"))
+    async with PanasonicSimulator(config) as simulator:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            data=lan_data(simulator.port, username="cti", password="old"),
+            unique_id=f"127.0.0.1:{simulator.port}",
+        )
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.SETUP_ERROR
+        (flow,) = hass.config_entries.flow.async_progress()
+        assert flow["context"]["source"] == "reauth"
+
+
+async def test_only_gone_extensions_can_be_removed(hass: HomeAssistant, loaded_entry, simulator):
+    devices = dr.async_get(hass)
+    pbx = devices.async_get_device_by_identifier(
+        (DOMAIN, loaded_entry.entry_id), loaded_entry.entry_id
+    )
+    present = devices.async_get_device_by_identifier(
+        (DOMAIN, f"{loaded_entry.entry_id}_101"), loaded_entry.entry_id
+    )
+    assert not await async_remove_config_entry_device(hass, loaded_entry, pbx)
+    assert not await async_remove_config_entry_device(hass, loaded_entry, present)
+    gone = devices.async_get_or_create(
+        config_entry_id=loaded_entry.entry_id,
+        identifiers={(DOMAIN, f"{loaded_entry.entry_id}_199")},
+    )
+    assert await async_remove_config_entry_device(hass, loaded_entry, gone)
