@@ -218,6 +218,11 @@ class CstaSession:
                     # One bad PDU is the PBX's problem, not a reason to drop the link.
                     _LOGGER.warning("Ignoring a PDU from %s: %s", self.description, err)
                     continue
+                if self._associated:
+                    # Any PDU proves the PBX alive: a burst of events queued behind a
+                    # keepalive must not look like silence. When the PBX is idle, only
+                    # keepalives arrive, and their absence ends the link.
+                    self._watchdog.feed()
                 await self._dispatch(pdu)
         except ConnectionFailed as err:
             self._finish(err)
@@ -262,7 +267,6 @@ class CstaSession:
             _LOGGER.debug("Ignoring %s from %s", invoke.operation, self.description)
 
     async def _keepalive(self, invoke: Invoke) -> None:
-        self._watchdog.feed()
         self._system_status_count += 1
         if self._system_status_count == 1 and FIRST_SYSTEM_STATUS_UNANSWERED:
             return

@@ -179,8 +179,8 @@ async def test_reconnects_with_backoff_when_the_pbx_is_gone(socket_enabled):
     await client.connect()
     await first.stop()
     await wait_until(lambda: client.connection_state is ConnectionState.RECONNECTING)
-    await asyncio.sleep(0.5)  # attempts at 0.05, 0.15, 0.35 s are refused
-    assert client._policy.attempts >= 3
+    # attempts after 0.05, 0.15 and 0.35 s are refused: the backoff keeps counting
+    await wait_until(lambda: client._policy.attempts >= 3)
     second = PanasonicSimulator(SimulatorConfig(port=port, extensions=("101",)))
     await second.start()
     try:
@@ -280,3 +280,20 @@ async def test_answering_the_first_keepalive_makes_the_pbx_ignore_requests(simul
         assert simulator.sessions[0].ignoring_requests
     finally:
         await link.close()
+
+
+async def test_traffic_keeps_the_link_alive_and_silence_ends_it(simulator, make_client):
+    simulator.set_keepalives(False)
+    client = make_client()
+    client.config = PanasonicConfig(host="127.0.0.1", port=simulator.port, keepalive_timeout=0.4)
+    await client.connect()
+    try:
+        for _ in range(8):  # 0.8 s of events, twice the keepalive timeout
+            call = simulator.pbx.make_call("101", "102")
+            await asyncio.sleep(0.05)
+            simulator.pbx.clear_connection("101", call)
+            await asyncio.sleep(0.05)
+        assert client.connected
+        await wait_until(lambda: client.connection_state is ConnectionState.RECONNECTING)
+    finally:
+        await client.close()
