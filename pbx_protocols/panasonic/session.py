@@ -43,6 +43,7 @@ from .codec import (
 )
 from .kme import KmeDevice, LinkedReply, device_list_request, parse_linked_reply, pos_ack_cross_ref
 from .operations import Opcode, operation_name
+from .spec import async_load_specification
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class CstaSession:
 
     async def open(self, credentials: Credentials | None = None) -> Aare:
         """Associate with the PBX; raise ConnectionFailed or AuthenticationFailed if refused."""
+        await async_load_specification()
         self._reader = asyncio.create_task(
             self._read_loop(), name=f"CSTA reader {self.description}"
         )

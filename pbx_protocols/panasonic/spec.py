@@ -7,6 +7,7 @@ A cache that cannot be read or written is skipped silently: it is an optimisatio
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -55,3 +56,14 @@ def specification() -> Asn1Specification:
     except OSError as err:
         _LOGGER.debug("Cannot cache the compiled ASN.1 specification at %s: %s", path, err)
     return spec
+
+
+async def async_load_specification() -> Asn1Specification:
+    """Load the specification in a worker thread (it reads, maybe compiles, files).
+
+    Sessions and the simulator await this before their first PDU, so that no event loop
+    ever blocks on it; later calls of :func:`specification` are answered from memory.
+    """
+    if specification.cache_info().currsize:
+        return specification()
+    return await asyncio.get_running_loop().run_in_executor(None, specification)

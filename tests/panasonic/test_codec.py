@@ -169,3 +169,12 @@ def test_operation_names():
     event = decode_pdu(EVENT)
     assert isinstance(event, Invoke)
     assert event.as_json()["operation"] == "cSTAEventReport"
+
+
+async def test_specification_loads_off_the_event_loop():
+    from pbx_protocols.panasonic import spec
+
+    spec.specification.cache_clear()
+    loaded = await spec.async_load_specification()
+    assert loaded is spec.specification()  # later calls are answered from memory
+    assert await spec.async_load_specification() is loaded

@@ -19,6 +19,7 @@ from ...core.transport import PduLink, StreamPduLink, enable_tcp_keepalive
 from ..client import DEFAULT_PORT
 from ..codec import Credentials
 from ..framing import TcpFramer
+from ..spec import async_load_specification
 from .pbx import SimulatedPbx, SimulatorFailure
 from .scenarios import SCENARIOS
 from .service import KEEPALIVE_INTERVAL, ServiceSettings, SimulatorSession
@@ -110,6 +111,7 @@ class PanasonicSimulator:
 
     async def start(self) -> None:
         """Listen for clients and start the scenario."""
+        await async_load_specification()
         self._server = await asyncio.start_server(
             self._serve_tcp, self.config.host, self.config.port
         )
