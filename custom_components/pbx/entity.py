@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
 
 from pbx_protocols.core.model import ExtensionSnapshot
 
 from .hub import PbxHub
+
+
+@callback
+def add_extension_entities(
+    hub: PbxHub,
+    async_add_entities: Callable[[Iterable[Entity]], None],
+    entity: Callable[[PbxHub, str], Entity],
+) -> None:
+    """Add ``entity(hub, number)`` for every shown extension, now and when one appears."""
+    hub.add_extension_entities(
+        lambda numbers: async_add_entities(entity(hub, number) for number in numbers)
+    )
 
 
 class PbxEntity(Entity):

@@ -10,7 +10,7 @@ from pbx_protocols.core.model import CallEvent
 
 from . import PbxConfigEntry
 from .const import EVENT_TYPES
-from .entity import PbxExtensionEntity
+from .entity import PbxExtensionEntity, add_extension_entities
 from .hub import PbxHub
 
 PARALLEL_UPDATES = 0
@@ -22,13 +22,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add an event entity per extension (now and when discovered)."""
-    hub = entry.runtime_data
-
-    @callback
-    def add_extensions(numbers: list[str]) -> None:
-        async_add_entities(ExtensionCallEvent(hub, number) for number in numbers)
-
-    hub.add_extension_entities(add_extensions)
+    add_extension_entities(entry.runtime_data, async_add_entities, ExtensionCallEvent)
 
 
 class ExtensionCallEvent(PbxExtensionEntity, EventEntity):

@@ -48,6 +48,17 @@ from .const import (
 _LOGGER = logging.getLogger(__name__)
 
 type ExtensionListener = Callable[[ExtensionSnapshot], None]
+
+#: Library error -> the Home Assistant error to raise and its translation key. Mistakes the
+#: user can fix are validation errors; the PBX's own refusals and outages are not.
+_ERRORS: list[tuple[type[PbxError], type[HomeAssistantError], str]] = [
+    (InvalidInput, ServiceValidationError, "invalid_input"),
+    (NoMatchingCall, ServiceValidationError, "no_matching_call"),
+    (UnsupportedOperation, ServiceValidationError, "unsupported"),
+    (ConnectionFailed, HomeAssistantError, "not_connected"),
+    (CommandRejected, HomeAssistantError, "command_rejected"),
+    (PbxError, HomeAssistantError, "pbx_error"),
+]
 type CallListener = Callable[[CallEvent, str], None]
 
 
@@ -220,41 +231,17 @@ class PbxHub:
         """Run a call-control action; turn library errors into translated HA errors."""
         try:
             await action(self.client)
-        except InvalidInput as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_input",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except NoMatchingCall as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="no_matching_call",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except UnsupportedOperation as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unsupported",
-                translation_placeholders={"pbx": self.entry.title},
-            ) from err
-        except ConnectionFailed as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="not_connected",
-                translation_placeholders={"pbx": self.entry.title},
-            ) from err
-        except CommandRejected as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_rejected",
-                translation_placeholders={"reason": err.reason},
-            ) from err
         except PbxError as err:
-            raise HomeAssistantError(
+            # The first matching row wins: the table goes from specific to general.
+            ha_error, key = next(row[1:] for row in _ERRORS if isinstance(err, row[0]))
+            raise ha_error(
                 translation_domain=DOMAIN,
-                translation_key="pbx_error",
-                translation_placeholders={"error": str(err)},
+                translation_key=key,
+                translation_placeholders={
+                    "error": str(err),
+                    "reason": getattr(err, "reason", str(err)),
+                    "pbx": self.entry.title,
+                },
             ) from err
 
     # -- library callbacks --------------------------------------------------------------

@@ -105,50 +105,48 @@ class MakeCallIntent(intent.IntentHandler):
         return response
 
 
-class AnswerCallIntent(intent.IntentHandler):
+class _ExtensionActionIntent(intent.IntentHandler):
+    """One call-control action on an extension (default: the voice extension)."""
+
+    slot_schema = {probatio.Optional("extension"): cv.string}  # noqa: RUF012  # HA's attribute
+    platforms = {DOMAIN}  # noqa: RUF012  # HA's attribute
+    #: What is said afterwards; {extension} is the extension's name and number.
+    speech: str
+
+    async def _act(self, client: PbxClient, number: str) -> None:
+        raise NotImplementedError
+
+    @override
+    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
+        """Act on the extension and say so."""
+        slots = self.async_validate_slots(intent_obj.slots)
+        hub, number = find_extension(intent_obj.hass, slots.get("extension", {}).get("value"))
+        await _run(hub, lambda client: self._act(client, number))
+        response = intent_obj.create_response()
+        response.async_set_speech(self.speech.format(extension=_label(hub, number)))
+        return response
+
+
+class AnswerCallIntent(_ExtensionActionIntent):
     """Answer the ringing call at an extension."""
 
     intent_type = INTENT_ANSWER_CALL
     description = "Answers the ringing call at an extension (default: the voice extension)."
-    slot_schema = {probatio.Optional("extension"): cv.string}  # noqa: RUF012  # HA's attribute
-    platforms = {DOMAIN}  # noqa: RUF012  # HA's attribute
+    speech = "Answered the call at {extension}"
 
-    @override
-    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
-        """Answer."""
-        slots = self.async_validate_slots(intent_obj.slots)
-        hub, number = find_extension(intent_obj.hass, slots.get("extension", {}).get("value"))
-
-        async def answer(client: PbxClient) -> None:
-            await client.answer_call(number)
-
-        await _run(hub, answer)
-        response = intent_obj.create_response()
-        response.async_set_speech(f"Answered the call at {_label(hub, number)}")
-        return response
+    async def _act(self, client: PbxClient, number: str) -> None:
+        await client.answer_call(number)
 
 
-class HangUpIntent(intent.IntentHandler):
+class HangUpIntent(_ExtensionActionIntent):
     """Hang up an extension's current call."""
 
     intent_type = INTENT_HANG_UP
     description = "Hangs up the current call of an extension (default: the voice extension)."
-    slot_schema = {probatio.Optional("extension"): cv.string}  # noqa: RUF012  # HA's attribute
-    platforms = {DOMAIN}  # noqa: RUF012  # HA's attribute
+    speech = "Hung up {extension}"
 
-    @override
-    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
-        """Hang up."""
-        slots = self.async_validate_slots(intent_obj.slots)
-        hub, number = find_extension(intent_obj.hass, slots.get("extension", {}).get("value"))
-
-        async def hang_up(client: PbxClient) -> None:
-            await client.hang_up(number)
-
-        await _run(hub, hang_up)
-        response = intent_obj.create_response()
-        response.async_set_speech(f"Hung up {_label(hub, number)}")
-        return response
+    async def _act(self, client: PbxClient, number: str) -> None:
+        await client.hang_up(number)
 
 
 class LineStatesIntent(intent.IntentHandler):

@@ -11,12 +11,12 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import PbxConfigEntry
 from .const import LINE_STATES
-from .entity import PbxEntity, PbxExtensionEntity
+from .entity import PbxEntity, PbxExtensionEntity, add_extension_entities
 from .hub import PbxHub
 
 # Push only: nothing to update in parallel; actions go through the PBX's own queue.
@@ -31,12 +31,7 @@ async def async_setup_entry(
     """Add the PBX's sensors, and a line sensor per extension (now and when discovered)."""
     hub = entry.runtime_data
     async_add_entities([ActiveCallsSensor(hub), LastCallerSensor(hub)])
-
-    @callback
-    def add_extensions(numbers: list[str]) -> None:
-        async_add_entities(LineStateSensor(hub, number) for number in numbers)
-
-    hub.add_extension_entities(add_extensions)
+    add_extension_entities(hub, async_add_entities, LineStateSensor)
 
 
 class LineStateSensor(PbxExtensionEntity, SensorEntity):

@@ -303,15 +303,17 @@ def _csta_user_information(info: list[dict[str, Any]] | None) -> tuple[str | Non
 
 
 @dataclass(frozen=True, slots=True)
-class ReleaseRequest:
-    """A-RELEASE request (either side ends the association politely)."""
+class _Release:
+    """A-RELEASE request or response: both carry only an optional reason."""
 
-    kind: ClassVar[str] = "rlrq"
+    kind: ClassVar[str]
+    asn1_type: ClassVar[str]
     reason: int | None = 0
 
     def encode(self) -> bytes:
         """Return the BER bytes."""
-        return encode_value("RLRQ-apdu", {} if self.reason is None else {"reason": self.reason})
+        value = {} if self.reason is None else {"reason": self.reason}
+        return encode_value(self.asn1_type, value)
 
     def as_json(self) -> dict[str, Any]:
         """Describe the PDU for the command line."""
@@ -319,19 +321,19 @@ class ReleaseRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class ReleaseResponse:
+class ReleaseRequest(_Release):
+    """A-RELEASE request (either side ends the association politely)."""
+
+    kind: ClassVar[str] = "rlrq"
+    asn1_type: ClassVar[str] = "RLRQ-apdu"
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseResponse(_Release):
     """A-RELEASE response."""
 
     kind: ClassVar[str] = "rlre"
-    reason: int | None = 0
-
-    def encode(self) -> bytes:
-        """Return the BER bytes."""
-        return encode_value("RLRE-apdu", {} if self.reason is None else {"reason": self.reason})
-
-    def as_json(self) -> dict[str, Any]:
-        """Describe the PDU for the command line."""
-        return {"pdu": self.kind, "reason": self.reason}
+    asn1_type: ClassVar[str] = "RLRE-apdu"
 
 
 @dataclass(frozen=True, slots=True)

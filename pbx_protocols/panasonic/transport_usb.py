@@ -98,19 +98,20 @@ def _string(device: PyusbObject, attribute: str) -> str | None:
     return str(value) if value else None
 
 
+def _device_info(device: PyusbObject) -> UsbDeviceInfo:
+    return UsbDeviceInfo(
+        device.idVendor,
+        device.idProduct,
+        device.bus,
+        device.address,
+        _string(device, "product"),
+        _string(device, "serial_number"),
+    )
+
+
 def find_usb_devices(settings: UsbSettings | None = None) -> list[UsbDeviceInfo]:
     """List the USB devices that match ``settings`` (blocking: run it in an executor)."""
-    return [
-        UsbDeviceInfo(
-            device.idVendor,
-            device.idProduct,
-            device.bus,
-            device.address,
-            _string(device, "product"),
-            _string(device, "serial_number"),
-        )
-        for device in _matching_devices(settings or UsbSettings())
-    ]
+    return [_device_info(device) for device in _matching_devices(settings or UsbSettings())]
 
 
 def _is_bulk(direction: int) -> Callable[[PyusbObject], bool]:
@@ -150,15 +151,7 @@ def _open_device(
         usb.util.claim_interface(device, interface)
     except usb.core.USBError as err:
         raise ConnectionFailed(f"cannot open the USB device: {err}") from err
-    info = UsbDeviceInfo(
-        device.idVendor,
-        device.idProduct,
-        device.bus,
-        device.address,
-        _string(device, "product"),
-        _string(device, "serial_number"),
-    )
-    return device, endpoint_in, endpoint_out, info
+    return device, endpoint_in, endpoint_out, _device_info(device)
 
 
 class UsbPduLink(PduLink):

@@ -18,6 +18,7 @@ from awesomeversion import AwesomeVersion
 from custom_components.pbx.config_flow import HARDWARE_MENU
 from custom_components.pbx.const import EVENT_TYPES
 from custom_components.pbx.device_trigger import TRIGGER_TYPES
+from custom_components.pbx.hub import _ERRORS
 from custom_components.pbx.services import SERVICES
 
 ROOT = Path(__file__).parents[2]
@@ -179,7 +180,9 @@ def test_exceptions_used_in_code_are_translated():
         "last_caller",
         "call",
     }
-    assert {"invalid_input", "no_matching_call", "unsupported", "not_connected"} <= used
+    mapped = {key for _, _, key in _ERRORS}
+    assert mapped <= set(STRINGS["exceptions"])
+    assert {"invalid_input", "no_matching_call", "unsupported", "not_connected"} <= mapped
 
 
 def test_quality_scale_lists_every_rule_done_or_exempt_with_a_reason():
