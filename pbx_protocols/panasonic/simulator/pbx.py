@@ -277,9 +277,8 @@ class SimulatedPbx:
     def answer(self, number: str, call_id: bytes) -> None:
         """``number`` answers its ringing call (people, CSTA answerCall, external parties)."""
         call = self.calls.get(call_id)
-        if call is None or number not in call.connections:
-            raise SimulatorFailure("stateIncompatibility", "noCallToAnswer")
-        if call.connections[number].state != "alerting":
+        ringing = call is not None and number in call.connections
+        if call is None or not ringing or call.connections[number].state != "alerting":
             raise SimulatorFailure("stateIncompatibility", "noCallToAnswer")
         call.connections[number].state = "connected"
         self._call_event(
