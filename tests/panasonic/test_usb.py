@@ -9,7 +9,7 @@ import usb.util
 from pbx_protocols.core.errors import ConnectionFailed
 from pbx_protocols.core.model import ConnectionState, LineState
 from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig, UsbSettings, find_usb_devices
-from pbx_protocols.panasonic.framing import usb_packets
+from pbx_protocols.panasonic.framing import NextLayer, usb_packets
 from pbx_protocols.panasonic.simulator.usb import SIMULATED_PRODUCT_ID
 from tests.panasonic.conftest import EXTENSIONS, fast_policy, wait_until
 
@@ -62,6 +62,26 @@ async def test_usb_unplug_and_replug_reconnects(simulator, recorder):
         await wait_until(lambda: client.connected, timeout=5)
         simulator.pbx.incoming_call("0301", "103")
         await recorder.wait_for("103", "ringing")
+
+
+async def test_noise_and_maintenance_traffic_do_not_disturb_csta(simulator, recorder, caplog):
+    backend = simulator.usb_backend()
+    client = PanasonicClient(
+        PanasonicConfig(usb=UsbSettings(backend=backend)), reconnect_policy=fast_policy()
+    )
+    client.subscribe_events(recorder)
+    async with client:
+        cable = backend.handles[-1].cable
+        cable.send_packet(bytes([0x07, 0x03, 1, 2, 3]))  # no such packet type
+        for packet in usb_packets(b"\x10\x20", NextLayer.MAINTENANCE_CONSOLE):
+            cable.send_packet(packet)
+        cable.send_packet(bytes([0x00, 0x01, 0x00]))  # too short for the next-layer header
+        cable.send_packet(bytes([0x00, 0x03, 0x00, 0x05, 0xAA]))  # header announces 5 bytes
+        simulator.pbx.incoming_call("0301", "103")
+        assert (await recorder.wait_for("103", "ringing")).peer == "0301"
+        assert client.connected
+    assert caplog.text.count("Ignoring USB data from usb") == 3
+    assert "Ignoring a PDU" not in caplog.text  # maintenance traffic never reached CSTA
 
 
 async def test_no_device_is_a_connection_failure(simulator):

@@ -89,6 +89,10 @@ class UsbCable(PduLink):
         for packet in usb_packets(payload):
             self._to_host.put(packet)
 
+    def send_packet(self, packet: bytes) -> None:
+        """Put one raw bulk packet on the way to the host: line noise, maintenance traffic."""
+        self._to_host.put(packet)
+
     async def receive(self) -> bytes:
         """The next PDU from the host."""
         pdu = await self._from_host.get() if not self.closed else None
