@@ -12,6 +12,7 @@ from pbx_protocols.panasonic.codec import (
     Abort,
     Credentials,
     Invoke,
+    Reject,
     ReleaseRequest,
     ReleaseResponse,
     ReturnError,
@@ -242,4 +243,10 @@ pdus = st.one_of(
     st.builds(ReleaseRequest, st.sampled_from([None, 0, 1])),
     st.builds(ReleaseResponse, st.sampled_from([None, 0, 1])),
     st.builds(Abort, st.integers(0, 1), st.none() | st.integers(0, 5)),
+    st.builds(
+        Reject,
+        st.none() | invoke_ids,
+        st.sampled_from(["general", "invoke", "returnResult", "returnError"]),
+        st.integers(0, 9),
+    ),
 )
