@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Final
 import asn1tools
 
 from ..core.errors import ProtocolError
-from .operations import EVENT_FAMILIES, OPERATIONS, operation_name
+from .operations import EVENT_FAMILIES, OPERATIONS, Opcode, operation_name
 from .spec import specification
 
 _LOGGER = logging.getLogger(__name__)
@@ -558,7 +558,7 @@ def _decode_rose(envelope: tuple[str, dict[str, Any]]) -> Pdu:
         if raw is None or operation is None:
             return Invoke(value["invokeId"], opcode, None, raw, linked_id)
         argument, leftover = _typed(operation.argument, raw, operation.name)
-        if opcode == 21 and argument is not None:
+        if opcode == Opcode.CSTA_EVENT_REPORT and argument is not None:
             argument = _name_untyped_events(argument)
         return Invoke(value["invokeId"], opcode, argument, leftover, linked_id)
     if kind == "returnResult":
