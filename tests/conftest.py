@@ -8,9 +8,11 @@ from __future__ import annotations
 import custom_components.pbx  # noqa: F401  # isort: skip
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
+from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
 from tests.clock import EventLoopClockAdvancer
 
 
@@ -21,3 +23,12 @@ async def time_travel() -> EventLoopClockAdvancer:
     advancer = EventLoopClockAdvancer(loop)
     yield advancer
     advancer.restore()
+
+
+@pytest.fixture
+async def simulator(
+    socket_enabled: None, simulator_config: SimulatorConfig
+) -> AsyncIterator[PanasonicSimulator]:
+    """The simulated Panasonic PBX on a real loopback socket; each folder configures it."""
+    async with PanasonicSimulator(simulator_config) as simulator:
+        yield simulator

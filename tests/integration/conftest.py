@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx.const import CONF_HARDWARE, DOMAIN, HARDWARE_PANASONIC_LAN
-from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
+from pbx_protocols.panasonic.simulator import SimulatorConfig
 
 EXTENSIONS = ("101", "102", "103", "104")
 
@@ -25,12 +25,6 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     return SimulatorConfig(port=0, extensions=EXTENSIONS, keepalive_interval=1.0)
-
-
-@pytest.fixture
-async def simulator(socket_enabled, simulator_config) -> AsyncIterator[PanasonicSimulator]:
-    async with PanasonicSimulator(simulator_config) as simulator:
-        yield simulator
 
 
 def lan_data(port: int, **extra: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from pbx_protocols.core.model import CallEvent, CallEventKind
 from pbx_protocols.core.reconnect import ReconnectPolicy
 from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
-from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
+from pbx_protocols.panasonic.simulator import SimulatorConfig
 from tests.common import wait_until  # noqa: F401  # re-exported for the tests here
 
 EXTENSIONS = ("101", "102", "103", "104")
@@ -20,12 +20,6 @@ EXTENSIONS = ("101", "102", "103", "104")
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     return SimulatorConfig(port=0, extensions=EXTENSIONS, keepalive_interval=0.2)
-
-
-@pytest.fixture
-async def simulator(socket_enabled, simulator_config) -> AsyncIterator[PanasonicSimulator]:
-    async with PanasonicSimulator(simulator_config) as simulator:
-        yield simulator
 
 
 def fast_policy() -> ReconnectPolicy:
