@@ -150,19 +150,13 @@ async def test_simulate_and_monitor_show_the_basic_call(socket_enabled):
     assert [state for state, _ in whole_calls[0]["101"]] == ["dialing", "talking", "idle"]
 
 
+def call_command(simulator, caller: str, callee: str) -> tuple[str, ...]:
+    address = ("--host", "127.0.0.1", "--port", str(simulator.port))
+    return ("call", "panasonic", *address, "--from", caller, "--to", callee)
+
+
 async def test_call_command_places_a_call(simulator):
-    process = await cli(
-        "call",
-        "panasonic",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(simulator.port),
-        "--from",
-        "103",
-        "--to",
-        "104",
-    )
+    process = await cli(*call_command(simulator, "103", "104"))
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
     assert json.loads(out) == {"result": "ok", "from": "103", "to": "104"}
@@ -171,18 +165,7 @@ async def test_call_command_places_a_call(simulator):
 
 
 async def test_call_command_with_a_bad_number_exits_2(simulator):
-    process = await cli(
-        "call",
-        "panasonic",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(simulator.port),
-        "--from",
-        "103",
-        "--to",
-        "12ab",
-    )
+    process = await cli(*call_command(simulator, "103", "12ab"))
     _, err = await process.communicate()
     assert process.returncode == 2
     assert "contains 'ab'" in err.decode()
