@@ -31,7 +31,12 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from pbx_protocols.core.errors import AuthenticationFailed, DiscoveryFailed, PbxError
+from pbx_protocols.core.errors import (
+    AuthenticationFailed,
+    DiscoveryFailed,
+    PbxError,
+    UnexpectedError,
+)
 from pbx_protocols.panasonic import (
     DEFAULT_PORT,
     PANASONIC_VENDOR_ID,
@@ -97,6 +102,8 @@ async def async_test_connection(data: Mapping[str, Any]) -> str | None:
         return "invalid_auth"
     except DiscoveryFailed:
         return "no_extensions"
+    except UnexpectedError:
+        return "unknown"  # the library logged it with its traceback
     except (PbxError, TimeoutError) as err:
         _LOGGER.debug("Cannot connect to %s: %s", client.name, err)
         return "cannot_connect"

@@ -8,10 +8,11 @@ behind home-assistant/core#95191).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from .model import (
     LINE_STATE_OF_CALL,
@@ -24,6 +25,8 @@ from .model import (
     ExtensionSnapshot,
     LineState,
 )
+
+_LOGGER = logging.getLogger(__name__)
 
 #: Event for a call that appears in a state, or moves between two states.
 _APPEAR_KIND: dict[CallState, CallEventKind] = {
@@ -49,6 +52,11 @@ _END_KIND: dict[EndReason, CallEventKind] = {
 }
 
 
+#: Calls one extension may have at once. Real phones have a handful of lines; a PBX that
+#: names more (events lost, or a hostile peer) has the oldest forgotten, quietly.
+MAX_CALLS_PER_EXTENSION: Final = 16
+
+
 def utc_now() -> datetime:
     """Return the current time; the tracker's default clock."""
     return datetime.now(UTC)
@@ -59,39 +67,69 @@ class _Extension:
     number: str
     name: str | None
     online: bool = True
+    #: Whether the PBX reports this extension's calls (its monitor is running).
+    monitored: bool = True
     calls: dict[str, CallInfo] = field(default_factory=dict)
     #: Calls recorded quietly (e.g. off-hook, nothing dialled yet): their first real update
     #: announces them.
     unannounced: set[str] = field(default_factory=set)
+    #: The last snapshot handed out; None once anything about the extension changed.
+    snapshot: ExtensionSnapshot | None = None
 
 
 class CallTracker:
-    """Tracks the calls of every extension of one PBX and derives line states."""
+    """Tracks the calls of every extension of one PBX and derives line states.
+
+    Per-extension work is independent of the number of extensions: snapshots are cached
+    and rebuilt only for extensions that changed, and changes are tracked as they happen.
+    """
 
     def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
         self._clock = clock
         self._extensions: dict[str, _Extension] = {}
         self._link_up = False
-        self._changed: set[str] = set()
+        #: Changed extensions in the order they changed (a dict as an ordered set).
+        self._changed: dict[str, None] = {}
+        #: Which extensions take part in each call.
+        self._parties: dict[str, set[str]] = {}
+        #: How many snapshots were computed (tests pin the O(1) behaviour with it).
+        self.snapshot_computations = 0
 
     # -- extensions ---------------------------------------------------------------------
 
-    def add_extension(self, number: str, name: str | None = None) -> None:
+    def add_extension(
+        self, number: str, name: str | None = None, *, monitored: bool | None = None
+    ) -> None:
         """Start tracking an extension (idempotent; a new name replaces the old one)."""
         existing = self._extensions.get(number)
         if existing is None:
-            self._extensions[number] = _Extension(number, name)
+            existing = self._extensions[number] = _Extension(number, name)
         elif name is not None:
             existing.name = name
-        self._changed.add(number)
+        if monitored is not None:
+            existing.monitored = monitored
+        self._touch(existing)
+
+    def set_monitored(self, number: str, monitored: bool) -> None:
+        """Record whether the PBX reports an extension's calls; unmonitored lines are unknown."""
+        extension = self._extensions.get(number)
+        if extension is not None and extension.monitored != monitored:
+            extension.monitored = monitored
+            self._touch(extension)
 
     def remove_extension(self, number: str) -> None:
         """Stop tracking an extension."""
-        self._extensions.pop(number, None)
-        self._changed.discard(number)
+        extension = self._extensions.pop(number, None)
+        self._changed.pop(number, None)
+        if extension is not None:
+            for call_id in extension.calls:
+                self._unlink(call_id, number)
 
     def __contains__(self, number: object) -> bool:
         return number in self._extensions
+
+    def __len__(self) -> int:
+        return len(self._extensions)
 
     @property
     def extension_numbers(self) -> list[str]:
@@ -107,12 +145,13 @@ class CallTracker:
         reconnect can report what changed in between.
         """
         if up != self._link_up:
-            self._changed.update(self._extensions)
+            for extension in self._extensions.values():
+                self._touch(extension)
         self._link_up = up
 
     def pop_changed(self) -> list[str]:
         """Numbers of the extensions whose snapshot changed since the last call."""
-        changed = [number for number in self._extensions if number in self._changed]
+        changed = [number for number in self._changed if number in self._extensions]
         self._changed.clear()
         return changed
 
@@ -124,15 +163,22 @@ class CallTracker:
     # -- snapshots ----------------------------------------------------------------------
 
     def snapshot(self, number: str) -> ExtensionSnapshot:
-        """Return the current view of one extension."""
+        """Return the current view of one extension (KeyError if unknown)."""
         extension = self._extensions[number]
-        calls = extension.calls
-        return ExtensionSnapshot(
-            number=number,
-            name=extension.name,
-            line_state=self._line_state(extension),
-            calls=tuple(calls.values()),
-        )
+        if extension.snapshot is None:
+            self.snapshot_computations += 1
+            extension.snapshot = ExtensionSnapshot(
+                number=number,
+                name=extension.name,
+                line_state=self._line_state(extension),
+                calls=tuple(extension.calls.values()),
+                monitored=extension.monitored,
+            )
+        return extension.snapshot
+
+    def get(self, number: str) -> ExtensionSnapshot | None:
+        """Return the current view of one extension, or None if it is not tracked."""
+        return self.snapshot(number) if number in self._extensions else None
 
     def snapshots(self) -> dict[str, ExtensionSnapshot]:
         """Return the current view of every extension."""
@@ -140,7 +186,7 @@ class CallTracker:
 
     def extensions_in_call(self, call_id: str) -> list[str]:
         """Numbers of the extensions that currently take part in a call."""
-        return [n for n, ext in self._extensions.items() if call_id in ext.calls]
+        return list(self._parties.get(call_id, ()))
 
     def call(self, number: str, call_id: str) -> CallInfo | None:
         """Return one call of an extension, if it is tracked."""
@@ -170,9 +216,11 @@ class CallTracker:
         Fields left as None keep their previous value.
         """
         extension = self._ensure(number)
-        self._changed.add(number)
+        self._touch(extension)
         calls = extension.calls
         previous = calls.get(call_id)
+        if previous is None and len(calls) >= MAX_CALLS_PER_EXTENSION:
+            self._forget_oldest_call(extension)
         if previous is not None and call_id in extension.unannounced:
             extension.unannounced.discard(call_id)
             kind = kind or _APPEAR_KIND[state]
@@ -200,6 +248,7 @@ class CallTracker:
             )
             event_kind = kind or _TRANSITION_KIND.get((previous.state, state))
         calls[call_id] = info
+        self._parties.setdefault(call_id, set()).add(number)
         if quiet and previous is None:
             extension.unannounced.add(call_id)
             return []
@@ -224,7 +273,8 @@ class CallTracker:
         if extension is None or call_id not in extension.calls:
             return []
         info = extension.calls.pop(call_id)
-        self._changed.add(number)
+        self._unlink(call_id, number)
+        self._touch(extension)
         if call_id in extension.unannounced or quiet:
             extension.unannounced.discard(call_id)
             return []
@@ -262,9 +312,11 @@ class CallTracker:
         if extension is None or old_call_id not in extension.calls:
             return []
         info = extension.calls.pop(old_call_id)
-        self._changed.add(number)
+        self._unlink(old_call_id, number)
+        self._touch(extension)
         info = replace(info, call_id=new_call_id, peer=peer or info.peer)
         extension.calls[new_call_id] = info
+        self._parties.setdefault(new_call_id, set()).add(number)
         if old_call_id in extension.unannounced:
             extension.unannounced.discard(old_call_id)
             extension.unannounced.add(new_call_id)
@@ -278,7 +330,7 @@ class CallTracker:
         if extension.online == online:
             return []
         extension.online = online
-        self._changed.add(number)
+        self._touch(extension)
         kind = CallEventKind.ONLINE if online else CallEventKind.OFFLINE
         return [self._event(extension, kind, None, vendor)]
 
@@ -320,11 +372,31 @@ class CallTracker:
         extension = self._extensions.get(number)
         if extension is None:
             extension = self._extensions[number] = _Extension(number, None)
-            self._changed.add(number)
+            self._touch(extension)
         return extension
+
+    def _touch(self, extension: _Extension) -> None:
+        extension.snapshot = None
+        self._changed[extension.number] = None
+
+    def _unlink(self, call_id: str, number: str) -> None:
+        parties = self._parties.get(call_id)
+        if parties is not None:
+            parties.discard(number)
+            if not parties:
+                del self._parties[call_id]
+
+    def _forget_oldest_call(self, extension: _Extension) -> None:
+        oldest = next(iter(extension.calls))
+        del extension.calls[oldest]
+        extension.unannounced.discard(oldest)
+        self._unlink(oldest, extension.number)
+        _LOGGER.debug("Extension %s has too many calls; forgetting %s", extension.number, oldest)
 
     def _line_state(self, extension: _Extension) -> LineState:
         if not self._link_up:
+            return LineState.UNKNOWN
+        if not extension.monitored:
             return LineState.UNKNOWN
         if not extension.online:
             return LineState.OFFLINE

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from types import TracebackType
-from typing import ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from .callbacks import CallbackRegistry
 from .calls import CallTracker
@@ -17,11 +17,13 @@ from .errors import (
     InvalidInput,
     NoMatchingCall,
     PbxError,
+    UnexpectedError,
     UnsupportedOperation,
 )
 from .model import (
     CallEvent,
     CallInfo,
+    CallRecord,
     CallState,
     Capability,
     ConnectionState,
@@ -73,10 +75,12 @@ class PbxClient(ABC):
         self._events: CallbackRegistry[CallEvent] = CallbackRegistry()
         self._extension_updates: CallbackRegistry[ExtensionSnapshot] = CallbackRegistry()
         self._connection_states: CallbackRegistry[ConnectionState] = CallbackRegistry()
+        self._records: CallbackRegistry[CallRecord] = CallbackRegistry()
         self._state = ConnectionState.DISCONNECTED
         self._policy = reconnect_policy or ReconnectPolicy()
         self._session: Session | None = None
         self._supervisor: asyncio.Task[None] | None = None
+        self._session_tasks: set[asyncio.Task[Any]] = set()
         self._connected_at = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -103,6 +107,14 @@ class PbxClient(ABC):
         except AuthenticationFailed:
             self._set_state(ConnectionState.AUTHENTICATION_FAILED)
             raise
+        except PbxError:
+            self._set_state(ConnectionState.DISCONNECTED)
+            raise
+        except Exception as err:
+            # A bug in a stack must still look like a failed connection to the caller.
+            _LOGGER.exception("Unexpected error while connecting to %s", self.name)
+            self._set_state(ConnectionState.DISCONNECTED)
+            raise UnexpectedError(f"unexpected error while connecting: {err!r}") from err
         except BaseException:
             self._set_state(ConnectionState.DISCONNECTED)
             raise
@@ -118,6 +130,9 @@ class PbxClient(ABC):
             except asyncio.CancelledError:
                 if (task := asyncio.current_task()) and task.cancelling():
                     raise
+            except Exception:  # already logged by the supervisor; closing must not fail
+                _LOGGER.debug("Supervisor of %s had failed", self.name, exc_info=True)
+        await self._cancel_session_tasks()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -144,8 +159,17 @@ class PbxClient(ABC):
 
     @property
     def extensions(self) -> dict[str, ExtensionSnapshot]:
-        """Every known extension, by number."""
+        """Every known extension, by number (builds a dict: prefer :meth:`extension`)."""
         return self.tracker.snapshots()
+
+    def extension(self, number: str) -> ExtensionSnapshot | None:
+        """One extension's current view (None if the PBX has no such extension)."""
+        return self.tracker.get(number)
+
+    @property
+    def extension_numbers(self) -> list[str]:
+        """Numbers of every known extension."""
+        return self.tracker.extension_numbers
 
     def supports(self, capability: Capability) -> bool:
         """Whether this client can perform ``capability`` on its PBX."""
@@ -172,6 +196,10 @@ class PbxClient(ABC):
     ) -> Callable[[], None]:
         """Call ``callback`` on every change of the link state; return the unsubscribe."""
         return self._connection_states.subscribe(callback)
+
+    def subscribe_records(self, callback: Callable[[CallRecord], None]) -> Callable[[], None]:
+        """Call ``callback`` with every call record (CDR) the PBX sends, where it has them."""
+        return self._records.subscribe(callback)
 
     # -- call control -------------------------------------------------------------------
 
@@ -274,6 +302,30 @@ class PbxClient(ABC):
         for number in self.tracker.pop_changed():
             self._extension_updates.publish(self.tracker.snapshot(number))
 
+    def _publish_record(self, record: CallRecord) -> None:
+        """Hand a call record to subscribers."""
+        self._records.publish(record)
+
+    def _spawn_for_session(
+        self, coroutine: Coroutine[Any, Any, Any], name: str
+    ) -> asyncio.Task[Any]:
+        """Run work that belongs to the current session; it is cancelled when the link ends."""
+        task = asyncio.create_task(coroutine, name=f"{self.name}: {name}")
+        self._session_tasks.add(task)
+        task.add_done_callback(self._session_task_done)
+        return task
+
+    def _session_task_done(self, task: asyncio.Task[Any]) -> None:
+        self._session_tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            _LOGGER.error("Background work for %s failed", self.name, exc_info=error)
+
+    async def _cancel_session_tasks(self) -> None:
+        tasks = list(self._session_tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     # -- internals ----------------------------------------------------------------------
 
     async def _establish(self) -> Session:
@@ -282,6 +334,7 @@ class PbxClient(ABC):
         try:
             await self._resynchronise(session)
         except BaseException:
+            await self._cancel_session_tasks()
             self.tracker.set_link_up(False)
             await session.close()
             raise
@@ -295,7 +348,8 @@ class PbxClient(ABC):
         while True:
             assert self._session is not None
             reason = await self._session.wait_closed()
-            self._policy.link_lost(loop.time() - self._connected_at)
+            await self._cancel_session_tasks()
+            self._policy.link_lost(loop.time(), loop.time() - self._connected_at)
             self.tracker.set_link_up(False)
             self._publish()
             _LOGGER.warning(
@@ -308,9 +362,11 @@ class PbxClient(ABC):
             _LOGGER.info("Connection to %s restored", self.name)
 
     async def _reconnect(self) -> Session:
+        loop = asyncio.get_running_loop()
         attempt = 0
+        unexpected_logged: set[type[BaseException]] = set()
         while True:
-            await asyncio.sleep(self._policy.next_delay())
+            await asyncio.sleep(self._policy.next_delay(loop.time()))
             attempt += 1
             try:
                 return await self._establish()
@@ -320,6 +376,18 @@ class PbxClient(ABC):
                 _LOGGER.debug("Reconnect attempt %d to %s: %s", attempt, self.name, err)
             except PbxError as err:
                 _LOGGER.debug("Reconnect attempt %d to %s failed: %s", attempt, self.name, err)
+            except Exception as err:
+                # A bug in a stack (or a reply it did not expect) must not end the
+                # reconnecting for good: log it once with its traceback and keep trying.
+                if type(err) not in unexpected_logged:
+                    unexpected_logged.add(type(err))
+                    _LOGGER.exception(
+                        "Unexpected error reconnecting to %s (attempt %d); will retry",
+                        self.name,
+                        attempt,
+                    )
+                else:
+                    _LOGGER.debug("Reconnect attempt %d to %s: %r", attempt, self.name, err)
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is not self._state:

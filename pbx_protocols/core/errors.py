@@ -18,6 +18,14 @@ class ConnectionClosed(ConnectionFailed):
     """The link was closed while an operation was waiting on it."""
 
 
+class UnexpectedError(ConnectionFailed):
+    """Connecting failed on something unforeseen (a bug, most likely); the log has details.
+
+    Raised instead of the original exception (its ``__cause__``) so that callers only ever
+    see the library's own errors, and so that retrying stays possible.
+    """
+
+
 class AuthenticationFailed(PbxError):
     """The PBX rejected the credentials; retrying will not help until they change."""
 

@@ -111,6 +111,8 @@ class ExtensionSnapshot:
     name: str | None = None
     line_state: LineState = LineState.UNKNOWN
     calls: tuple[CallInfo, ...] = ()
+    #: Whether the PBX reports this extension's calls yet (its monitor runs).
+    monitored: bool = True
 
     @property
     def current_call(self) -> CallInfo | None:
@@ -145,6 +147,51 @@ class CallEvent:
             "called": self.called,
             "peer": self.peer,
             "timestamp": self.timestamp.isoformat(),
+            "vendor": self.vendor,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """A finished call as the PBX's call detail record (CDR) describes it.
+
+    ``extension`` is the PBX's own party (calling for outgoing calls, called for incoming
+    ones); ``trunk`` the outside line it used, if any; ``condition`` the vendor's note on
+    how the call went (transferred, forwarded, not answered, ...).
+    """
+
+    timestamp: datetime
+    extension: str | None = None
+    calling: str | None = None
+    called: str | None = None
+    direction: Direction | None = None
+    trunk: str | None = None
+    started: datetime | None = None
+    answered: datetime | None = None
+    ended: datetime | None = None
+    duration: float | None = None
+    condition: str | None = None
+    vendor: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly dict with a stable set of keys."""
+
+        def when(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "record": "call",
+            "timestamp": self.timestamp.isoformat(),
+            "extension": self.extension,
+            "calling": self.calling,
+            "called": self.called,
+            "direction": self.direction.value if self.direction else None,
+            "trunk": self.trunk,
+            "started": when(self.started),
+            "answered": when(self.answered),
+            "ended": when(self.ended),
+            "duration": self.duration,
+            "condition": self.condition,
             "vendor": self.vendor,
         }
 

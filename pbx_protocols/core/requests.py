@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from .errors import ConnectionClosed, PbxError
@@ -78,3 +78,28 @@ class IdAllocator:
             if not self._in_use(self._last):
                 return self._last
         raise PbxError(f"all {self._maximum} request ids are waiting for answers")
+
+
+async def run_windowed[T, R](
+    items: Iterable[T], worker: Callable[[T], Awaitable[R]], window: int
+) -> list[R | Exception]:
+    """Run ``worker`` on every item with at most ``window`` running at once.
+
+    Returns each item's result or the exception it raised, in the order of ``items``: one
+    failing request must not stop the others (a PBX refusing one monitor, say).
+    """
+    pending = list(enumerate(items))
+    outcomes: list[R | Exception] = [RuntimeError("not run")] * len(pending)
+    queue = iter(pending)
+
+    async def drain() -> None:
+        for index, item in queue:
+            try:
+                outcomes[index] = await worker(item)
+            except Exception as err:  # collected for the caller, who decides per item
+                outcomes[index] = err
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(max(1, min(window, len(pending)))):
+            group.create_task(drain())
+    return outcomes

@@ -8,6 +8,7 @@ import logging
 import socket
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 from .errors import ConnectionClosed, ConnectionFailed
@@ -35,10 +36,19 @@ class Framer(Protocol):
         ...
 
 
+#: Returns the (start, end) byte ranges of a PDU that must not be logged (credentials).
+type Redactor = Callable[[bytes], Sequence[tuple[int, int]]]
+
+
 class PduLink(ABC):
-    """A connected link that carries whole PDUs in both directions."""
+    """A connected link that carries whole PDUs in both directions.
+
+    ``redactor`` is set by the session that knows the protocol: it names the bytes of a
+    PDU (a login, say) that the raw logger must mask.
+    """
 
     description: str = "link"
+    redactor: Redactor | None = None
 
     @abstractmethod
     async def send(self, payload: bytes) -> None:
@@ -53,10 +63,22 @@ class PduLink(ABC):
         """Close the link; safe to call more than once."""
 
 
-def log_pdu(direction: str, description: str, payload: bytes) -> None:
-    """Hex-dump a PDU to the raw logger if it is enabled."""
+def redacted_hex(payload: bytes, redactor: Redactor | None = None) -> str:
+    """Hex of ``payload`` with the bytes the redactor names shown as ``**``."""
+    if redactor is None:
+        return payload.hex(" ")
+    masked = [f"{byte:02x}" for byte in payload]
+    for start, end in redactor(payload):
+        masked[start:end] = ["**"] * len(masked[start:end])
+    return " ".join(masked)
+
+
+def log_pdu(
+    direction: str, description: str, payload: bytes, redactor: Redactor | None = None
+) -> None:
+    """Hex-dump a PDU to the raw logger if it is enabled (credentials masked)."""
     if RAW_LOGGER.isEnabledFor(logging.DEBUG):
-        RAW_LOGGER.debug("%s %s %s", description, direction, payload.hex(" "))
+        RAW_LOGGER.debug("%s %s %s", description, direction, redacted_hex(payload, redactor))
 
 
 class StreamPduLink(PduLink):
@@ -79,7 +101,7 @@ class StreamPduLink(PduLink):
         """Frame and send one PDU."""
         if self._writer.is_closing():
             raise ConnectionClosed(f"{self.description} is closed")
-        log_pdu(">>", self.description, payload)
+        log_pdu(">>", self.description, payload, self.redactor)
         try:
             self._writer.write(self._framer.frame(payload))
             await self._writer.drain()
@@ -97,7 +119,7 @@ class StreamPduLink(PduLink):
                 raise ConnectionClosed(f"{self.description} closed by the peer")
             self._received.extend(self._framer.feed(data))
         payload = self._received.popleft()
-        log_pdu("<<", self.description, payload)
+        log_pdu("<<", self.description, payload, self.redactor)
         return payload
 
     async def close(self) -> None:

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
+from ..core.calls import utc_now
 from ..core.client import PbxClient, Session
-from ..core.errors import CommandRejected, ConnectionFailed, DiscoveryFailed
+from ..core.errors import (
+    CommandRejected,
+    ConnectionFailed,
+    DiscoveryFailed,
+    PbxError,
+    RequestTimeout,
+)
 from ..core.model import CallInfo, Capability, PbxInfo
 from ..core.reconnect import ReconnectPolicy
-from ..core.transport import open_tcp_link
-from .codec import Credentials
+from ..core.requests import run_windowed
+from ..core.transport import PduLink, open_tcp_link
+from ..core.watchdog import DEAD_LINK_TIMEOUT
+from .codec import Asn1Value, Credentials
 from .devices import connection_id, device_id
 from .events import EventMapper, snapshot_calls
 from .framing import TcpFramer
 from .operations import Opcode
-from .session import KEEPALIVE_TIMEOUT, REQUEST_TIMEOUT, CstaSession
+from .records import call_records
+from .session import REQUEST_TIMEOUT, CstaSession
 from .transport_usb import UsbPduLink, UsbSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -24,13 +35,31 @@ _LOGGER = logging.getLogger(__name__)
 #: LAN CTI port of KX-TDA/TDE/NS PBXs (LinTcMon ``ATS_PORT``).
 DEFAULT_PORT: Final = 33333
 
+MAX_REQUESTS_IN_FLIGHT: Final = 8
+"""Monitor and snapshot requests sent before their answers arrive, while connecting.
+
+Unverified how many a real PBX accepts: LinTcMon sends its monitors back to back without
+waiting, so a small window is conservative.
+"""
+
+#: How long connect() waits for the monitors before returning; extensions still pending
+#: then are unavailable until their monitor runs (connecting a large PBX never fails for
+#: being slow).
+MONITOR_WAIT: Final = 10.0
+#: Retry delays for monitors the PBX did not answer: 5 s doubling up to a minute.
+MONITOR_RETRY_INITIAL: Final = 5.0
+MONITOR_RETRY_MAXIMUM: Final = 60.0
+#: transferAtEndOfCall: one report per finished call (what LinTcMon asks for).
+_CDR_TRANSFER_MODE: Final = "transferAtEndOfCall"
+
 
 @dataclass(frozen=True, slots=True)
 class PanasonicConfig:
     """How to reach the PBX: ``host`` (LAN) or ``usb``, plus optional login and extensions.
 
     ``extensions`` are monitored in addition to the ones the PBX lists, and instead of them
-    if the PBX cannot list its extensions.
+    if the PBX cannot list its extensions. ``link_timeout`` is how long the PBX may stay
+    silent (it is probed before) until the link counts as dead.
     """
 
     host: str | None = None
@@ -40,8 +69,11 @@ class PanasonicConfig:
     password: str | None = field(default=None, repr=False)
     extensions: tuple[str, ...] = ()
     name: str | None = None
-    keepalive_timeout: float = KEEPALIVE_TIMEOUT
+    link_timeout: float = DEAD_LINK_TIMEOUT
     request_timeout: float = REQUEST_TIMEOUT
+    requests_in_flight: int = MAX_REQUESTS_IN_FLIGHT
+    monitor_wait: float = MONITOR_WAIT
+    call_records: bool = True
 
     def __post_init__(self) -> None:
         if (self.host is None) == (self.usb is None):
@@ -78,6 +110,7 @@ class PanasonicClient(PbxClient):
         )
         self.config = config
         self._usb_identifier: str | None = None
+        self._mapper = EventMapper(self.tracker)
 
     @property
     def info(self) -> PbxInfo:
@@ -91,32 +124,41 @@ class PanasonicClient(PbxClient):
     @property
     def monitored_extensions(self) -> list[str]:
         """The extensions with a running monitor."""
-        return self.tracker.extension_numbers
+        return [n for n in self.tracker.extension_numbers if self._mapper.cross_ref_of(n)]
 
     # -- session ------------------------------------------------------------------------
 
-    async def _open_session(self) -> CstaSession:
+    async def _open_link(self) -> PduLink:
         if self.config.usb is not None:
             usb_link = await UsbPduLink.open(self.config.usb)
             self._usb_identifier = usb_link.info.identifier
-            link: Any = usb_link
-        else:
-            assert self.config.host is not None
-            link = await open_tcp_link(self.config.host, self.config.port, TcpFramer())
-        mapper = EventMapper(self.tracker)
+            return usb_link
+        assert self.config.host is not None
+        return await open_tcp_link(self.config.host, self.config.port, TcpFramer())
+
+    async def _open_session(self) -> CstaSession:
+        """Associate and learn the extensions; monitoring them follows in _resynchronise."""
+        link = await self._open_link()
+        self._mapper = mapper = EventMapper(self.tracker)
         session = CstaSession(
             link,
             on_event=lambda report: self._publish(mapper.apply(report)),
-            keepalive_timeout=self.config.keepalive_timeout,
+            on_record=self._on_record,
+            link_timeout=self.config.link_timeout,
             request_timeout=self.config.request_timeout,
         )
         try:
             await session.open(self.config.credentials)
-            extensions = await self._discover(session)
-            await self._monitor(session, mapper, extensions)
+            numbers = await self._discover(session)
         except BaseException:
             await session.close()
             raise
+        for number in self.tracker.extension_numbers:
+            if number not in numbers:
+                self.tracker.remove_extension(number)
+        for number in numbers:
+            # Unknown (unavailable) until the PBX confirms the monitor of this association.
+            self.tracker.add_extension(number, monitored=False)
         return session
 
     async def _discover(self, session: CstaSession) -> list[str]:
@@ -126,48 +168,106 @@ class PanasonicClient(PbxClient):
             numbers = [device.number for device in await session.device_list() if device.in_service]
         except CommandRejected as err:  # includes RequestTimeout
             _LOGGER.info("%s did not list its extensions (%s)", self.name, err)
-        numbers += [number for number in self.config.extensions if number not in numbers]
+        numbers = list(dict.fromkeys([*numbers, *self.config.extensions]))
         if not numbers:
             raise DiscoveryFailed(f"{self.name} listed no extensions and none are configured")
         return numbers
 
-    async def _monitor(self, session: CstaSession, mapper: EventMapper, numbers: list[str]) -> None:
-        """Start a device monitor per extension; drop the ones that are gone."""
-        monitored = []
-        for number in numbers:
-            argument = {"monitorObject": ("deviceObject", device_id(number))}
-            try:
-                result = await session.invoke(Opcode.MONITOR_START, argument)
-            except CommandRejected as err:
-                _LOGGER.warning("Cannot monitor extension %s of %s: %s", number, self.name, err)
-                continue
-            mapper.add_monitor(bytes(result["crossRefIdentifier"]), number)
-            self.tracker.add_extension(number)
-            monitored.append(number)
-        if not monitored:
-            raise DiscoveryFailed(f"{self.name} refused to monitor any extension")
-        for number in self.tracker.extension_numbers:
-            if number not in monitored:
-                self.tracker.remove_extension(number)
-
     async def _resynchronise(self, session: Session) -> None:
-        """Read every extension's calls (snapshotDevice) into the tracker."""
+        """Monitor every extension and read its calls; wait a while for it, not forever."""
         assert isinstance(session, CstaSession)
-        for number in self.tracker.extension_numbers:
-            argument = {"snapshotObject": device_id(number)}
-            try:
-                result = await session.invoke(Opcode.SNAPSHOT_DEVICE, argument)
-            except CommandRejected as err:
-                _LOGGER.debug("No snapshot of %s: %s", number, err)
-                continue
-            kind, data = result["crossRefIDorSnapshotData"]
-            calls = snapshot_calls(data) if kind == "snapshotData" else []
-            self._publish(self.tracker.resynchronise(number, calls))
+        numbers = self.tracker.extension_numbers
+        work = self._spawn_for_session(self._monitor_all(session, numbers), "monitors")
+        if self.config.call_records:
+            self._spawn_for_session(self._start_call_records(session), "call records")
+        done, _ = await asyncio.wait({work}, timeout=self.config.monitor_wait)
+        if not done:
+            pending = len([n for n in numbers if not self._mapper.cross_ref_of(n)])
+            _LOGGER.info(
+                "%s: %d extension(s) not monitored yet; they follow in the background",
+                self.name,
+                pending,
+            )
+
+    async def _monitor_all(self, session: CstaSession, numbers: list[str]) -> None:
+        """Start monitors (a window at a time); retry the unanswered ones until they run."""
+        delay = MONITOR_RETRY_INITIAL
+        pending = numbers
+        while True:
+            outcomes = await run_windowed(
+                pending,
+                lambda number: self._monitor(session, number),
+                self.config.requests_in_flight,
+            )
+            failed = [n for n, ok in zip(pending, outcomes, strict=True) if ok is not True]
+            if not failed:
+                return
+            _LOGGER.warning(
+                "%s did not answer the monitor of %d extension(s) (%s); retrying in %g s",
+                self.name,
+                len(failed),
+                ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""),
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(MONITOR_RETRY_MAXIMUM, delay * 2)
+            pending = [n for n in failed if n in self.tracker]
+
+    async def _monitor(self, session: CstaSession, number: str) -> bool:
+        """Monitor one extension and read its calls; True when done, False to retry later."""
+        argument = {"monitorObject": ("deviceObject", device_id(number))}
+        try:
+            cross_ref = await session.request(Opcode.MONITOR_START, argument, _cross_ref)
+        except RequestTimeout:
+            return False  # a busy PBX: try again later
+        except CommandRejected as err:
+            _LOGGER.warning("Cannot monitor extension %s of %s: %s", number, self.name, err)
+            self.tracker.remove_extension(number)
+            self._publish()
+            return True
+        except PbxError as err:  # a malformed answer: the monitor may not run
+            _LOGGER.warning("Monitor of extension %s of %s failed: %s", number, self.name, err)
+            return False
+        self._mapper.add_monitor(cross_ref, number)
+        session.probe_device = session.probe_device or number
+        # Events flow from now on; the snapshot then catches up with calls already there.
+        self.tracker.set_monitored(number, True)
+        await self._snapshot(session, number)
+        self._publish()
+        return True
+
+    async def _snapshot(self, session: CstaSession, number: str) -> None:
+        """Read an extension's calls from the PBX into the tracker (snapshotDevice)."""
+        argument = {"snapshotObject": device_id(number)}
+        try:
+            calls = await session.request(Opcode.SNAPSHOT_DEVICE, argument, _snapshot_calls)
+        except PbxError as err:
+            _LOGGER.debug("No snapshot of %s: %s", number, err)
+            return
+        self._publish(self.tracker.resynchronise(number, calls))
+
+    async def _start_call_records(self, session: CstaSession) -> None:
+        """Ask for a call detail record after each call; a PBX that refuses just has none."""
+        try:
+            await session.invoke(
+                Opcode.START_CDR_TRANSMISSION, {"transferMode": _CDR_TRANSFER_MODE}
+            )
+        except PbxError as err:
+            _LOGGER.info("%s sends no call records: %s", self.name, err)
+
+    def _on_record(self, report: dict[str, Any]) -> None:
+        try:
+            records = call_records(report, utc_now)
+        except (KeyError, IndexError, TypeError, ValueError) as err:
+            _LOGGER.debug("Unusable call record from %s: %r", self.name, err)
+            return
+        for record in records:
+            self._publish_record(record)
 
     # -- call control -------------------------------------------------------------------
 
     def _active_session(self) -> CstaSession:
-        if not isinstance(self._session, CstaSession):
+        if not isinstance(self._session, CstaSession) or self._session.closed:
             raise ConnectionFailed(f"{self.name} is not connected")
         return self._session
 
@@ -200,3 +300,12 @@ class PanasonicClient(PbxClient):
             "transferredTo": device_id(number),
         }
         await self._active_session().invoke(Opcode.SINGLE_STEP_TRANSFER_CALL, argument)
+
+
+def _cross_ref(result: Asn1Value) -> bytes:
+    return bytes(result["crossRefIdentifier"])
+
+
+def _snapshot_calls(result: Asn1Value) -> list[CallInfo]:
+    kind, data = result["crossRefIDorSnapshotData"]
+    return snapshot_calls(data) if kind == "snapshotData" else []

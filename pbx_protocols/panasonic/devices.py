@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.render import int_text
+
 type DeviceID = dict[str, Any]
 type ConnectionID = tuple[str, Any]
 
@@ -31,7 +33,7 @@ def number_of(device: DeviceID | None) -> str | None:
         value = value[1]
     if isinstance(value, (bytes, bytearray)):  # other: numbering plan outside ECMA-285
         return bytes(value).hex()
-    return str(value) if plan != "deviceNumber" else f"#{value}"
+    return str(value) if plan != "deviceNumber" else f"#{int_text(value)}"
 
 
 def subject_number(subject: tuple[str, Any] | None) -> str | None:

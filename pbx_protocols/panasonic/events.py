@@ -22,6 +22,9 @@ type Handler = Callable[[str, Report, dict[str, Any]], list[CallEvent]]
 
 #: Clearing causes that mean "the call went on elsewhere", not "nobody answered".
 _ELSEWHERE_CAUSES: Final = frozenset({"callPickup", "activeParticipation"})
+#: Conference calls remembered at once; the oldest is forgotten first. Every call id comes
+#: from the PBX, so the set must not grow with whatever it names.
+MAX_CONFERENCES: Final = 256
 _DIVERT_CAUSES: Final = frozenset(
     {"redirected", "callForward", "callForwardImmediate", "callForwardBusy", "callForwardNoAnswer"}
 )
@@ -33,7 +36,9 @@ class EventMapper:
     def __init__(self, tracker: CallTracker) -> None:
         self._tracker = tracker
         self._monitors: dict[bytes, str] = {}
-        self._conferences: set[str] = set()
+        self._cross_refs: dict[str, bytes] = {}
+        #: Calls known to be conferences (an ordered set, oldest first, bounded).
+        self._conferences: dict[str, None] = {}
         self._handlers: dict[str, Handler] = {
             "serviceInitiated": self._service_initiated,
             "originated": self._originated,
@@ -53,7 +58,15 @@ class EventMapper:
 
     def add_monitor(self, cross_ref: bytes, extension: str) -> None:
         """Remember that reports with ``cross_ref`` concern ``extension``."""
+        previous = self._cross_refs.pop(extension, None)
+        if previous is not None:
+            self._monitors.pop(previous, None)
         self._monitors[bytes(cross_ref)] = extension
+        self._cross_refs[extension] = bytes(cross_ref)
+
+    def cross_ref_of(self, extension: str) -> bytes | None:
+        """The cross reference of an extension's monitor, if it runs."""
+        return self._cross_refs.get(extension)
 
     def monitored(self, cross_ref: bytes) -> str | None:
         """Return the extension a cross reference belongs to."""
@@ -226,7 +239,9 @@ class EventMapper:
         secondary = call_id_of(event.get("secondaryOldCall"))
         connections = event["conferenceConnections"]
         new_calls = {call_id_of(entry.get("newConnection")) for entry in connections} - {None}
-        self._conferences.update(call for call in new_calls if call)
+        for call in new_calls:
+            if call:
+                self._remember_conference(call)
         old_calls = [call for call in (primary, secondary) if call is not None]
         events = self._move_to_new_call(
             ext,
@@ -271,8 +286,13 @@ class EventMapper:
         call = call_id_of(event["clearedCall"])
         if call is None:
             return []
-        self._conferences.discard(call)
+        self._conferences.pop(call, None)
         return self._tracker.end(ext, call, vendor=detail)
+
+    def _remember_conference(self, call: str) -> None:
+        self._conferences[call] = None
+        if len(self._conferences) > MAX_CONFERENCES:
+            del self._conferences[next(iter(self._conferences))]  # the oldest
 
     def _move_to_new_call(
         self,

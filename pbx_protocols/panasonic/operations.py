@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from ..core.render import int_text
+
 
 class Opcode(IntEnum):
     """ECMA-285 operation codes used by this library."""
@@ -28,6 +30,8 @@ class Opcode(IntEnum):
     MONITOR_STOP = 73
     SNAPSHOT_DEVICE = 74
     SYSTEM_STATUS = 211
+    CDR_REPORT = 361
+    START_CDR_TRANSMISSION = 363
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,13 @@ OPERATIONS: dict[int, Operation] = {
             "SnapshotDeviceResult",
         ),
         Operation(Opcode.SYSTEM_STATUS, "systemStatus", "SystemStatusArg", "NoDataResult"),
+        Operation(Opcode.CDR_REPORT, "cDRReport", "CDRReportArgument", "NoDataResult"),
+        Operation(
+            Opcode.START_CDR_TRANSMISSION,
+            "startCDRTransmission",
+            "StartCDRTransmissionArgument",
+            "StartCDRTransmissionResult",
+        ),
     )
 }
 
@@ -84,7 +95,7 @@ UNIVERSAL_FAILURE = 1
 def operation_name(code: int) -> str:
     """ECMA-285 name of an operation code, or ``operation<code>`` if unknown."""
     operation = OPERATIONS.get(code)
-    return operation.name if operation else f"operation{code}"
+    return operation.name if operation else f"operation{int_text(code)}"
 
 
 #: Names of the events inside the families this library does not type (ECMA-285

@@ -1,9 +1,10 @@
 """One CSTA association with a Panasonic PBX over one PDU link (single use).
 
 The session associates (ACSE), answers keepalives by the Panasonic rule, matches ROSE
-answers to requests by invoke id, and hands event reports to its owner. Whatever ends it
-(link loss, missing keepalives, an abort from the PBX) is reported once through
-:meth:`wait_closed`; reconnecting is the client's business.
+answers to requests by invoke id, checks that every answer has the shape its operation
+promises, and hands event reports and call records to its owner. Whatever ends it (link
+loss, silence, an abort from the PBX) is reported once through :meth:`wait_closed`;
+reconnecting is the client's business.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from ..core.errors import (
@@ -20,12 +21,16 @@ from ..core.errors import (
     CommandRejected,
     ConnectionClosed,
     ConnectionFailed,
+    PbxError,
     ProtocolError,
     RequestTimeout,
 )
+from ..core.log_throttle import RepeatedWarning
+from ..core.render import safe_repr
 from ..core.requests import IdAllocator, RequestTracker
 from ..core.transport import PduLink
-from ..core.watchdog import Watchdog
+from ..core.watchdog import DEAD_LINK_TIMEOUT, LivenessMonitor
+from .ber import credential_spans
 from .codec import (
     Aare,
     Aarq,
@@ -41,8 +46,9 @@ from .codec import (
     ReturnResult,
     decode_pdu,
 )
+from .devices import device_id
 from .kme import KmeDevice, LinkedReply, device_list_request, parse_linked_reply, pos_ack_cross_ref
-from .operations import Opcode, operation_name
+from .operations import OPERATIONS, Opcode, operation_name
 from .spec import async_load_specification
 
 _LOGGER = logging.getLogger(__name__)
@@ -55,18 +61,37 @@ ignore later requests; not answering later ones stops monitoring events. LinTcMo
 works against real PBXs, does the same.
 """
 
-#: The PBX sends systemStatus "in random time intervals (ca 60 s)" (seed); three missed
-#: intervals declare the link dead. LinTcMon gives up after 5 minutes.
-KEEPALIVE_TIMEOUT: Final = 180.0
+LIVENESS_PROBE: Final = Opcode.SNAPSHOT_DEVICE
+"""What the session sends to a PBX that has been quiet: a snapshot of a monitored device.
+
+Unverified that a real PBX answers it at once; any answer (result, error or reject) is
+proof of life, and the PBX already answers snapshots when the client connects.
+"""
+
 ASSOCIATION_TIMEOUT: Final = 10.0
 REQUEST_TIMEOUT: Final = 5.0
 RELEASE_TIMEOUT: Final = 2.0
 #: LinTcMon wraps invoke ids at 32767 (positive two-byte INTEGERs).
 MAX_INVOKE_ID: Final = 32767
-#: Device-list segments kept for a cross reference nobody asked about (a confused PBX).
-MAX_UNCLAIMED_SEGMENTS: Final = 256
+#: Device-list requests answered at once; segments naming any other cross reference are
+#: dropped, so a confused (or hostile) PBX cannot make the session keep them.
+MAX_DEVICE_LISTS_IN_PROGRESS: Final = 2
+#: Devices one device list may name (the largest KX-NS has about 1,000 extensions).
+MAX_DEVICE_LIST_ENTRIES: Final = 4096
+#: Operations whose answer carries nothing the client reads.
+_NO_DATA_RESULT: Final = "NoDataResult"
 
 type ReturnPdu = ReturnResult | ReturnError | Reject
+type InvokeHandler = Callable[[Invoke], Awaitable[None]]
+
+
+class _DeviceListInProgress:
+    """Segments of one device list, collected until the last one."""
+
+    def __init__(self) -> None:
+        self.segments: deque[LinkedReply] = deque()
+        self.entries = 0
+        self.arrived = asyncio.Event()
 
 
 class CstaSession:
@@ -77,31 +102,48 @@ class CstaSession:
         link: PduLink,
         *,
         on_event: Callable[[dict[str, Any]], None],
-        keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+        on_record: Callable[[dict[str, Any]], None] | None = None,
+        link_timeout: float = DEAD_LINK_TIMEOUT,
         request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self._link = link
+        link.redactor = credential_spans
         self._on_event = on_event
+        self._on_record = on_record
         self._request_timeout = request_timeout
-        self._keepalive_timeout = keepalive_timeout
         self._requests: RequestTracker[ReturnPdu] = RequestTracker()
         self._invoke_ids = IdAllocator(MAX_INVOKE_ID, self._requests.__contains__)
-        self._watchdog = Watchdog(keepalive_timeout, self._keepalive_missing)
+        self._liveness = LivenessMonitor(link_timeout, self._link_dead, self._probe)
         self._system_status_count = 0
         self._association: asyncio.Future[Aare] | None = None
         self._release: asyncio.Future[None] | None = None
-        self._segments: defaultdict[bytes, asyncio.Queue[LinkedReply]] = defaultdict(asyncio.Queue)
+        self._device_lists: dict[bytes, _DeviceListInProgress] = {}
+        self._device_lists_requested = 0
         self._closed: asyncio.Future[BaseException | None] = (
             asyncio.get_running_loop().create_future()
         )
         self._reader: asyncio.Task[None] | None = None
-        self._closing: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._associated = False
+        self._bad_pdus = RepeatedWarning(_LOGGER)
+        #: A monitored device the liveness probe can ask about (set by the client).
+        self.probe_device: str | None = None
+        self._invoked_handlers: dict[int, InvokeHandler] = {
+            Opcode.SYSTEM_STATUS: self._keepalive,
+            Opcode.CSTA_EVENT_REPORT: self._event_report,
+            Opcode.ESCAPE: self._escape,
+            Opcode.CDR_REPORT: self._cdr_report,
+        }
 
     @property
     def description(self) -> str:
         """The link this session runs on."""
         return self._link.description
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session has ended."""
+        return self._closed.done()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -111,22 +153,25 @@ class CstaSession:
         self._reader = asyncio.create_task(
             self._read_loop(), name=f"CSTA reader {self.description}"
         )
-        self._association = asyncio.get_running_loop().create_future()
+        association: asyncio.Future[Aare] = asyncio.get_running_loop().create_future()
+        self._association = association
         await self._send(Aarq(credentials=credentials))
-        try:
-            async with asyncio.timeout(ASSOCIATION_TIMEOUT):
-                aare = await asyncio.shield(self._association)
-        except TimeoutError as err:
+        # No shield: nobody else awaits the future, and a shielded future that fails after
+        # its waiter timed out is reported by asyncio as an error.
+        done, _ = await asyncio.wait({association}, timeout=ASSOCIATION_TIMEOUT)
+        if not done:
+            association.cancel()
             raise ConnectionFailed(
                 f"{self.description}: no association response within {ASSOCIATION_TIMEOUT:g} s"
-            ) from err
+            )
+        aare = association.result()
         if not aare.accepted:
             reason = f"{aare.result_name} ({aare.diagnostic_name})"
             if aare.authentication_failed:
                 raise AuthenticationFailed(f"the PBX refused the login: {reason}")
             raise ConnectionFailed(f"the PBX refused the association: {reason}")
         self._associated = True
-        self._watchdog.start()
+        self._liveness.start()
         return aare
 
     async def wait_closed(self) -> BaseException | None:
@@ -143,19 +188,21 @@ class CstaSession:
                     await self._release
         self._finish(None)
         await self._shutdown()
-        if self._closing is not None:
-            await self._closing
 
     async def _shutdown(self) -> None:
-        if self._reader is not None and self._reader is not asyncio.current_task():
-            self._reader.cancel()
+        current = asyncio.current_task()
+        tasks = [task for task in (self._reader, *self._tasks) if task and task is not current]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+                await task
         await self._link.close()
+        self._bad_pdus.flush()
 
     def _finish(self, reason: BaseException | None) -> None:
         """Record why the session ended (once) and fail everything still waiting."""
-        self._watchdog.stop()
+        self._liveness.stop()
         self._associated = False
         if not self._closed.done():
             self._closed.set_result(reason)
@@ -165,13 +212,22 @@ class CstaSession:
         self._requests.fail_all(
             lambda: ConnectionClosed(f"{self.description}: {reason or 'session closed'}")
         )
+        for device_list in self._device_lists.values():
+            device_list.arrived.set()
+
+    def _spawn(self, coroutine: Awaitable[Any], name: str) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coroutine)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- requests -----------------------------------------------------------------------
 
     async def invoke(self, opcode: Opcode, argument: Asn1Value) -> Asn1Value:
         """Invoke a CSTA operation and return its result value.
 
-        Raises CommandRejected (ReturnError or Reject), RequestTimeout, ConnectionClosed.
+        Raises CommandRejected (ReturnError or Reject), RequestTimeout, ConnectionClosed,
+        and ProtocolError when the answer lacks what the operation promises.
         """
         if self._closed.done():
             raise ConnectionClosed(f"{self.description}: session closed")
@@ -185,28 +241,52 @@ class CstaSession:
             except TimeoutError as err:
                 raise RequestTimeout(name, self._request_timeout) from err
         if isinstance(reply, ReturnResult):
-            return reply.result
+            return _checked_result(opcode, reply)
         raise CommandRejected(name, reply.reason)
+
+    async def request[T](
+        self, opcode: Opcode, argument: Asn1Value, parse: Callable[[Asn1Value], T]
+    ) -> T:
+        """Invoke an operation and read its result with ``parse``.
+
+        ``parse`` may index the decoded value freely: a value of the wrong shape (a PBX
+        answering with something else than the operation's result) becomes ProtocolError.
+        """
+        result = await self.invoke(opcode, argument)
+        try:
+            return parse(result)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+            raise ProtocolError(
+                f"{operation_name(opcode)} answered with an unexpected result: {safe_repr(result)}"
+            ) from err
 
     async def device_list(self) -> list[KmeDevice]:
         """Read the PBX's extensions through the KME device list (all segments)."""
-        result = await self.invoke(Opcode.ESCAPE, device_list_request())
-        cross_ref = pos_ack_cross_ref(result)
-        if cross_ref is None:
-            raise CommandRejected("escape", "the PBX did not acknowledge the device list request")
-        queue = self._segments[cross_ref]
-        devices: list[KmeDevice] = []
+        self._device_lists_requested += 1
+        cross_ref: bytes | None = None
         try:
+            cross_ref = await self.request(
+                Opcode.ESCAPE, device_list_request(), _device_list_cross_ref
+            )
+            in_progress = self._device_lists.setdefault(cross_ref, _DeviceListInProgress())
+            devices: list[KmeDevice] = []
             async with asyncio.timeout(self._request_timeout):
                 while True:
-                    segment = await queue.get()
+                    while not in_progress.segments:
+                        if self._closed.done():
+                            raise ConnectionClosed(f"{self.description}: session closed")
+                        in_progress.arrived.clear()
+                        await in_progress.arrived.wait()
+                    segment = in_progress.segments.popleft()
                     devices.extend(segment.devices)
                     if segment.last:
                         return devices
         except TimeoutError as err:
             raise RequestTimeout("escape (device list)", self._request_timeout) from err
         finally:
-            self._segments.pop(cross_ref, None)
+            self._device_lists_requested -= 1
+            if cross_ref is not None:
+                self._device_lists.pop(cross_ref, None)
 
     # -- receiving ----------------------------------------------------------------------
 
@@ -214,17 +294,15 @@ class CstaSession:
         try:
             while True:
                 data = await self._link.receive()
+                if self._associated:
+                    # Any PDU proves the PBX alive, even one we cannot decode.
+                    self._liveness.feed()
                 try:
                     pdu = decode_pdu(data)
                 except ProtocolError as err:
                     # One bad PDU is the PBX's problem, not a reason to drop the link.
-                    _LOGGER.warning("Ignoring a PDU from %s: %s", self.description, err)
+                    self._bad_pdus.report("Ignoring a PDU from %s: %s", self.description, err)
                     continue
-                if self._associated:
-                    # Any PDU proves the PBX alive: a burst of events queued behind a
-                    # keepalive must not look like silence. When the PBX is idle, only
-                    # keepalives arrive, and their absence ends the link.
-                    self._watchdog.feed()
                 await self._dispatch(pdu)
         except ConnectionFailed as err:
             self._finish(err)
@@ -232,10 +310,14 @@ class CstaSession:
 
     async def _dispatch(self, pdu: Pdu) -> None:
         if isinstance(pdu, Invoke):
-            await self._invoked(pdu)
+            handler = self._invoked_handlers.get(pdu.opcode)
+            if handler is None:
+                _LOGGER.debug("Ignoring %s from %s", pdu.operation, self.description)
+            else:
+                await handler(pdu)
         elif isinstance(pdu, (ReturnResult, ReturnError, Reject)):
             if pdu.invoke_id is None or not self._requests.resolve(pdu.invoke_id, pdu):
-                _LOGGER.debug("Unexpected %s from %s: %s", pdu.kind, self.description, pdu)
+                _LOGGER.debug("Unexpected %s from %s: %r", pdu.kind, self.description, pdu)
         elif isinstance(pdu, Aare):
             if self._association is not None and not self._association.done():
                 self._association.set_result(pdu)
@@ -252,39 +334,87 @@ class CstaSession:
         else:
             _LOGGER.debug("Ignoring %s from %s", pdu.kind, self.description)
 
-    async def _invoked(self, invoke: Invoke) -> None:
-        if invoke.opcode == Opcode.SYSTEM_STATUS:
-            await self._keepalive(invoke)
-        elif invoke.opcode == Opcode.CSTA_EVENT_REPORT:
-            if invoke.argument is None:
-                _LOGGER.debug("Undecodable event report from %s", self.description)
-            else:
-                self._on_event(invoke.argument)
-        elif invoke.opcode == Opcode.ESCAPE and invoke.argument is not None:
-            # Device-list segments are not answered (neither public client answers them).
-            segment = parse_linked_reply(invoke.argument)
-            if segment is not None:
-                self._store_segment(segment)
-        else:
-            _LOGGER.debug("Ignoring %s from %s", invoke.operation, self.description)
-
     async def _keepalive(self, invoke: Invoke) -> None:
         self._system_status_count += 1
         if self._system_status_count == 1 and FIRST_SYSTEM_STATUS_UNANSWERED:
             return
         await self._send(ReturnResult(invoke.invoke_id, Opcode.SYSTEM_STATUS, ("noData", None)))
 
-    def _keepalive_missing(self) -> None:
-        reason = ConnectionFailed(f"no keepalive from the PBX for {self._keepalive_timeout:g} s")
-        self._finish(reason)
-        self._closing = asyncio.create_task(self._shutdown())
+    async def _event_report(self, invoke: Invoke) -> None:
+        if invoke.argument is None:
+            self._bad_pdus.report("Undecodable event report from %s", self.description)
+        else:
+            self._on_event(invoke.argument)
+
+    async def _escape(self, invoke: Invoke) -> None:
+        # Device-list segments are not answered (neither public client answers them).
+        segment = parse_linked_reply(invoke.argument) if invoke.argument is not None else None
+        if segment is not None:
+            self._store_segment(segment)
+
+    async def _cdr_report(self, invoke: Invoke) -> None:
+        # Every report must be answered, or the PBX keeps resending it (LinTcMon does).
+        await self._send(ReturnResult(invoke.invoke_id, Opcode.CDR_REPORT, ("noData", None)))
+        if invoke.argument is None:
+            self._bad_pdus.report("Undecodable call record from %s", self.description)
+        elif self._on_record is not None:
+            self._on_record(invoke.argument)
 
     def _store_segment(self, segment: LinkedReply) -> None:
-        queue = self._segments[segment.cross_ref]
-        if queue.qsize() >= MAX_UNCLAIMED_SEGMENTS:
-            _LOGGER.debug("Dropping device-list segment %d: nobody reads it", segment.segment)
+        in_progress = self._device_lists.get(segment.cross_ref)
+        if in_progress is None:
+            if not self._device_lists_requested or (
+                len(self._device_lists) >= MAX_DEVICE_LISTS_IN_PROGRESS
+            ):
+                _LOGGER.debug("Dropping a device-list segment nobody asked for")
+                return
+            in_progress = self._device_lists[segment.cross_ref] = _DeviceListInProgress()
+        in_progress.entries += len(segment.devices)
+        if in_progress.entries > MAX_DEVICE_LIST_ENTRIES:
+            _LOGGER.debug(
+                "Dropping a device-list segment beyond %d entries", MAX_DEVICE_LIST_ENTRIES
+            )
             return
-        queue.put_nowait(segment)
+        in_progress.segments.append(segment)
+        in_progress.arrived.set()
+
+    # -- liveness -----------------------------------------------------------------------
+
+    def _probe(self) -> None:
+        if self.probe_device is None:
+            return  # the PBX's own keepalives (about once a minute) must do
+        self._spawn(self._send_probe(self.probe_device), f"liveness probe {self.description}")
+
+    async def _send_probe(self, number: str) -> None:
+        # Whatever the answer says, its arrival fed the liveness monitor.
+        with contextlib.suppress(PbxError):
+            await self.invoke(LIVENESS_PROBE, {"snapshotObject": device_id(number)})
+
+    def _link_dead(self) -> None:
+        timeout = self._liveness.timeout
+        self._finish(ConnectionFailed(f"no answer from the PBX for {timeout:g} s"))
+        self._spawn(self._shutdown(), f"CSTA shutdown {self.description}")
 
     async def _send(self, pdu: Pdu) -> None:
         await self._link.send(pdu.encode())
+
+
+def _checked_result(opcode: Opcode, reply: ReturnResult) -> Asn1Value:
+    """The answer's result if it has the shape the operation promises; else ProtocolError."""
+    name = operation_name(opcode)
+    if reply.opcode is not None and reply.opcode != opcode:
+        raise ProtocolError(f"{name} answered as operation {operation_name(reply.opcode)}")
+    operation = OPERATIONS[opcode]
+    if operation.result in (None, _NO_DATA_RESULT):
+        return reply.result
+    if reply.result is None:
+        what = "an undecodable" if reply.raw_result is not None else "no"
+        raise ProtocolError(f"{name} answered with {what} result", data=reply.raw_result or b"")
+    return reply.result
+
+
+def _device_list_cross_ref(result: Asn1Value) -> bytes:
+    cross_ref = pos_ack_cross_ref(result)
+    if cross_ref is None:
+        raise CommandRejected("escape", "the PBX did not acknowledge the device list request")
+    return cross_ref

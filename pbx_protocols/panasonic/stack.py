@@ -9,13 +9,29 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..cli_options import (
+    add_link_timeout_argument,
+    add_password_arguments,
+    listen_address,
+    password_from,
+    positive_seconds,
+)
 from ..core.client import PbxClient
 from ..core.errors import IncompleteFrame, InvalidInput, ProtocolError
 from ..stacks import Stack
 from .client import DEFAULT_PORT, PanasonicClient, PanasonicConfig
 from .codec import Credentials, decode_pdu
 from .framing import UsbReassembler, split_tcp_frames, split_usb_stream, unwrap_next_layer
-from .simulator import SCENARIOS, PanasonicSimulator, SimulatorConfig, parse_extensions
+from .simulator import (
+    MAX_CLIENTS,
+    SCENARIOS,
+    OutsideParties,
+    PanasonicSimulator,
+    SimulatorConfig,
+    parse_extensions,
+)
+from .simulator.outside import DEFAULT_BUSY, DEFAULT_NO_ANSWER
+from .simulator.pbx import FIRST_CALL_ID
 from .transport_usb import PANASONIC_VENDOR_ID, UsbSettings
 
 _HEX_SEPARATORS = re.compile(r"[\s:,_-]|0x", re.IGNORECASE)
@@ -30,13 +46,6 @@ def parse_hex(parts: list[str]) -> bytes:
     if len(text) % 2:
         raise IncompleteFrame(f"odd number of hex digits ({len(text)})", offset=len(text) // 2)
     return bytes.fromhex(text)
-
-
-def _listen_address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host.strip("[]"), int(port)
 
 
 def _extensions(text: str) -> tuple[str, ...]:
@@ -56,10 +65,13 @@ def _hex_id(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from err
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
     return value
 
 
@@ -125,13 +137,14 @@ class PanasonicStack(Stack):
         )
         parser.add_argument("--usb-product", type=_hex_id, metavar="HEX")
         parser.add_argument("--username")
-        parser.add_argument("--password")
+        add_password_arguments(parser)
         parser.add_argument(
             "--extensions",
             type=_extensions,
             default=(),
             help="monitor these too (e.g. 101-110), e.g. if the PBX cannot list them",
         )
+        add_link_timeout_argument(parser)
 
     def create_client(self, args: argparse.Namespace) -> PbxClient:
         """A client for the PBX named on the command line."""
@@ -143,8 +156,9 @@ class PanasonicStack(Stack):
             port=args.port,
             usb=usb,
             username=args.username,
-            password=args.password,
+            password=password_from(args),
             extensions=args.extensions,
+            link_timeout=args.link_timeout,
         )
         return PanasonicClient(config)
 
@@ -154,7 +168,7 @@ class PanasonicStack(Stack):
         """Where to listen and what to simulate."""
         parser.add_argument(
             "--listen",
-            type=_listen_address,
+            type=listen_address,
             default=("127.0.0.1", DEFAULT_PORT),
             metavar="HOST:PORT",
             help="address to listen on (default 127.0.0.1:33333)",
@@ -166,18 +180,55 @@ class PanasonicStack(Stack):
             help="extension numbers, e.g. 101-110 (default)",
         )
         parser.add_argument("--scenario", choices=sorted(SCENARIOS), help="scripted traffic")
-        parser.add_argument("--pace", type=_positive, default=1.0, help="scale scenario delays")
+        parser.add_argument(
+            "--pace", type=positive_seconds, default=1.0, help="scale scenario delays"
+        )
         parser.add_argument("--seed", type=int, help="make the scenario repeatable")
         parser.add_argument(
-            "--keepalive-interval", type=_positive, default=60.0, help="seconds between keepalives"
+            "--keepalive-interval",
+            type=positive_seconds,
+            default=60.0,
+            help="seconds between keepalives",
         )
         parser.add_argument("--username", help="require this login")
-        parser.add_argument("--password", default="", help="password of the login")
+        add_password_arguments(parser, "password of the login")
+        parser.add_argument(
+            "--first-call-id",
+            type=_hex_id,
+            default=FIRST_CALL_ID,
+            metavar="HEX",
+            help=f"call id of the first call (default {FIRST_CALL_ID:04x})",
+        )
+        parser.add_argument(
+            "--outside-busy",
+            type=_probability,
+            default=DEFAULT_BUSY,
+            metavar="P",
+            help="how often an outside number called is busy (0..1)",
+        )
+        parser.add_argument(
+            "--outside-no-answer",
+            type=_probability,
+            default=DEFAULT_NO_ANSWER,
+            metavar="P",
+            help="how often an outside number called does not answer (0..1)",
+        )
+        parser.add_argument(
+            "--answer-delay",
+            type=float,
+            default=0.0,
+            metavar="S",
+            help="delay every answer by S seconds (a slow PBX)",
+        )
+        parser.add_argument(
+            "--max-clients", type=int, default=MAX_CLIENTS, help="clients served at once"
+        )
 
     async def run_simulator(self, args: argparse.Namespace) -> None:
         """Serve until interrupted."""
         host, port = args.listen
-        credentials = Credentials(args.username, args.password) if args.username else None
+        password = password_from(args) or ""
+        credentials = Credentials(args.username, password) if args.username else None
         config = SimulatorConfig(
             host=host,
             port=port,
@@ -187,6 +238,10 @@ class PanasonicStack(Stack):
             seed=args.seed,
             keepalive_interval=args.keepalive_interval,
             credentials=credentials,
+            first_call_id=args.first_call_id,
+            outside=OutsideParties(busy=args.outside_busy, no_answer=args.outside_no_answer),
+            answer_delay=args.answer_delay,
+            max_clients=args.max_clients,
         )
         async with PanasonicSimulator(config) as simulator:
             announcement = {

@@ -18,7 +18,7 @@ from pbx_protocols.core.errors import (
 )
 from pbx_protocols.core.numbers import normalize_number, validate_number, validate_text
 from pbx_protocols.core.requests import IdAllocator, RequestTracker
-from pbx_protocols.core.watchdog import Watchdog
+from pbx_protocols.core.watchdog import LivenessMonitor
 
 
 async def test_request_tracker_resolves_and_never_leaks():
@@ -64,22 +64,35 @@ def test_id_allocator_wraps_and_skips_ids_in_use():
         ids.next()
 
 
-async def test_watchdog_fires_once_unless_fed(time_travel):
-    fired = []
-    watchdog = Watchdog(10, lambda: fired.append(True))
-    watchdog.start()
-    await time_travel(9)
-    watchdog.feed()
-    await time_travel(9)
-    assert fired == []
+async def test_liveness_monitor_probes_a_quiet_link_then_declares_it_dead(time_travel):
+    events = []
+    monitor = LivenessMonitor(45, lambda: events.append("dead"), lambda: events.append("probe"))
+    monitor.start()
+    await time_travel(29)
+    monitor.feed()  # traffic: the quiet spell starts over
+    await time_travel(29)
+    assert events == []
     await time_travel(2)
-    assert fired == [True]
-    await time_travel(30)
-    assert fired == [True]
-    watchdog.start()
-    watchdog.stop()
-    await time_travel(30)
-    assert fired == [True]
+    assert events == ["probe"]  # 30 s of silence
+    await time_travel(13)
+    assert events == ["probe"]
+    await time_travel(1.5)
+    assert events == ["probe", "dead"]  # 45 s of silence
+    await time_travel(100)
+    assert events == ["probe", "dead"]
+
+
+async def test_an_answered_probe_keeps_the_link_alive(time_travel):
+    events = []
+    monitor = LivenessMonitor(45, lambda: events.append("dead"), lambda: events.append("probe"))
+    monitor.start()
+    for _ in range(5):
+        await time_travel(31)
+        monitor.feed()  # the probe's answer
+    assert events == ["probe"] * 5
+    monitor.stop()
+    await time_travel(100)
+    assert events == ["probe"] * 5
 
 
 def test_callbacks_unsubscribe_and_isolate_failures(caplog):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 
@@ -27,39 +28,74 @@ from pbx_protocols.core.model import (
 from pbx_protocols.core.reconnect import ReconnectPolicy
 
 
-def test_backoff_doubles_from_one_second_up_to_sixty():
+def schedule(policy: ReconnectPolicy, outage: float) -> list[float]:
+    """Attempt times (seconds after the loss) within the first ``outage`` seconds."""
+    policy.link_lost(0.0, link_lifetime=3600.0)
+    now, times = 0.0, []
+    while now < outage:
+        now += policy.next_delay(now)
+        times.append(now)
+    return times
+
+
+def test_quick_retries_while_the_outage_is_young():
     policy = ReconnectPolicy(jitter=0.0)
-    assert [policy.next_delay() for _ in range(9)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    policy.link_lost(100.0, link_lifetime=3600.0)
+    delays = [policy.next_delay(100.0 + t) for t in (0, 1, 3, 7, 12, 17)]
+    assert delays == [1, 2, 4, 5, 5, 5]
 
 
-def test_jitter_shortens_by_at_most_twenty_percent():
-    policy = ReconnectPolicy(rng=random.Random(7))
-    for attempt in range(40):
-        base = min(60.0, 2.0**attempt)
-        assert 0.8 * base <= policy.next_delay() <= base
+def test_back_within_five_seconds_for_outages_up_to_five_minutes():
+    for seed in range(20):
+        times = schedule(ReconnectPolicy(rng=random.Random(seed)), 300)
+        gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
+        assert max(gaps[: len(times) - 1]) <= 5.0
+
+
+def test_then_at_most_one_attempt_a_minute():
+    for seed in range(20):
+        policy = ReconnectPolicy(rng=random.Random(seed))
+        times = schedule(policy, 3600)
+        late = [t for t in times if t >= 300]
+        gaps = [b - a for a, b in itertools.pairwise(late)]
+        assert min(gaps) >= 60.0
+        assert max(gaps) <= 72.0  # jitter lengthens by at most 20 %
+
+
+def test_a_thirty_second_outage_after_a_thirty_second_link():
+    """The case that waited 18 to 21 s: now the next attempt is at most 5 s away."""
+    policy = ReconnectPolicy(rng=random.Random(1))
+    policy.link_lost(0.0, link_lifetime=30.0)
+    now = 0.0
+    while now < 30.0:  # the PBX is back at 30 s
+        now += policy.next_delay(now)
+    assert now - 30.0 <= 5.0
 
 
 def test_jitter_spreads_clients_apart():
-    first = {round(ReconnectPolicy(rng=random.Random(seed)).next_delay(), 3) for seed in range(20)}
+    first = set()
+    for seed in range(20):
+        policy = ReconnectPolicy(rng=random.Random(seed))
+        policy.link_lost(0.0, 3600.0)
+        first.add(round(policy.next_delay(0.0), 3))
     assert len(first) == 20
-    policy = ReconnectPolicy(rng=random.Random(3), attempts=10)
-    assert len({round(policy.next_delay(), 3) for _ in range(20)}) == 20  # also at the maximum
 
 
-def test_stable_link_resets_backoff_but_flapping_link_does_not():
+def test_a_flapping_link_does_not_start_a_fresh_quick_series():
     policy = ReconnectPolicy(jitter=0.0)
-    for _ in range(4):
-        policy.next_delay()
-    policy.link_lost(link_lifetime=5.0)
-    assert policy.next_delay() == 16
-    policy.link_lost(link_lifetime=600.0)
-    assert policy.next_delay() == 1
+    policy.link_lost(0.0, link_lifetime=3600.0)
+    assert policy.next_delay(0.0) == 1
+    policy.link_lost(400.0, link_lifetime=2.0)  # up for 2 s, 400 s into the outage
+    assert policy.next_delay(400.0) == 60
+    policy.link_lost(1000.0, link_lifetime=600.0)  # a stable link ends the outage
+    assert policy.next_delay(1000.0) == 1
 
 
-def test_authentication_failure_jumps_to_maximum():
+def test_authentication_failure_goes_slow_at_once():
     policy = ReconnectPolicy(jitter=0.0)
+    policy.link_lost(0.0, 3600.0)
     policy.authentication_failed()
-    assert policy.next_delay() == 60
+    assert policy.next_delay(1.0) == 60
 
 
 class ScriptedSession:

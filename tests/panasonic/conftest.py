@@ -30,7 +30,7 @@ def fast_policy() -> ReconnectPolicy:
 def make_client(simulator) -> Callable[..., PanasonicClient]:
     def make(**options: Any) -> PanasonicClient:
         config = PanasonicConfig(
-            host="127.0.0.1", port=simulator.port, keepalive_timeout=2.0, **options
+            host="127.0.0.1", port=simulator.port, **{"link_timeout": 2.0, **options}
         )
         return PanasonicClient(config, reconnect_policy=fast_policy())
 

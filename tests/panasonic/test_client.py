@@ -191,15 +191,15 @@ async def test_reconnects_with_backoff_when_the_pbx_is_gone(socket_enabled):
         await second.stop()
 
 
-async def test_link_is_declared_dead_when_keepalives_stop(simulator, make_client, caplog):
-    simulator.set_keepalives(False)
-    client = make_client()
-    client.config = PanasonicConfig(host="127.0.0.1", port=simulator.port, keepalive_timeout=0.3)
+async def test_a_stalled_pbx_is_declared_dead_and_comes_back(simulator, make_client, caplog):
+    """A stopped PBX process: TCP stays up, nothing answers; the probe finds out."""
+    client = make_client(link_timeout=0.6)
     await client.connect()
     try:
-        simulator.set_keepalives(True)  # the next association gets keepalives again
+        simulator.freeze()
         await wait_until(lambda: client.connection_state is ConnectionState.RECONNECTING)
-        assert "no keepalive from the PBX for 0.3 s" in caplog.text
+        assert "no answer from the PBX for 0.6 s" in caplog.text
+        simulator.freeze(False)
         await wait_until(lambda: client.connected)
     finally:
         await client.close()
@@ -282,18 +282,20 @@ async def test_answering_the_first_keepalive_makes_the_pbx_ignore_requests(simul
         await link.close()
 
 
-async def test_traffic_keeps_the_link_alive_and_silence_ends_it(simulator, make_client):
+async def test_a_quiet_pbx_that_answers_probes_stays_connected(simulator, make_client):
     simulator.set_keepalives(False)
-    client = make_client()
-    client.config = PanasonicConfig(host="127.0.0.1", port=simulator.port, keepalive_timeout=0.4)
+    client = make_client(link_timeout=0.4)
     await client.connect()
     try:
-        for _ in range(8):  # 0.8 s of events, twice the keepalive timeout
+        for _ in range(8):  # 0.8 s of events, twice the link timeout
             call = simulator.pbx.make_call("101", "102")
             await asyncio.sleep(0.05)
             simulator.pbx.clear_connection("101", call)
             await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # then silence: only the probes' answers arrive
         assert client.connected
+        simulator.freeze()
         await wait_until(lambda: client.connection_state is ConnectionState.RECONNECTING)
     finally:
+        simulator.freeze(False)
         await client.close()

@@ -20,13 +20,16 @@ from ..client import DEFAULT_PORT
 from ..codec import Credentials
 from ..framing import TcpFramer
 from ..spec import async_load_specification
-from .pbx import SimulatedPbx, SimulatorFailure
+from .failures import SimulatorFailure
+from .outside import OutsideParties
+from .pbx import FIRST_CALL_ID, SimulatedPbx
 from .scenarios import SCENARIOS
 from .service import KEEPALIVE_INTERVAL, ServiceSettings, SimulatorSession
 from .usb import SimulatedUsbBackend
 
 __all__ = [
     "SCENARIOS",
+    "OutsideParties",
     "PanasonicSimulator",
     "SimulatedPbx",
     "SimulatorConfig",
@@ -35,6 +38,8 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+#: Clients served at once; a real KX-TDA serves few CTI clients (how many is not known).
+MAX_CLIENTS = 16
 DEFAULT_EXTENSIONS: tuple[str, ...] = tuple(str(n) for n in range(101, 111))
 
 
@@ -72,6 +77,13 @@ class SimulatorConfig:
     seed: int | None = None
     keepalive_interval: float = KEEPALIVE_INTERVAL
     credentials: Credentials | None = field(default=None)
+    #: Call id of the first call (a PBX that has run a while is further on).
+    first_call_id: int = FIRST_CALL_ID
+    #: How outside numbers called from an extension behave; None: they ring for ever.
+    outside: OutsideParties | None = field(default_factory=OutsideParties)
+    #: Seconds every answer to a request takes (a slow PBX).
+    answer_delay: float = 0.0
+    max_clients: int = MAX_CLIENTS
 
 
 class PanasonicSimulator:
@@ -81,11 +93,24 @@ class PanasonicSimulator:
         self.config = config or SimulatorConfig()
         if self.config.scenario is not None and self.config.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.config.scenario!r}")
-        self.pbx = SimulatedPbx(self.config.extensions)
+        self._rng = random.Random(self.config.seed)
+        outside = self.config.outside
+        if outside is not None:
+            outside = replace(outside, pace=outside.pace * self.config.pace)
+        self.pbx = SimulatedPbx(
+            self.config.extensions,
+            first_call_id=self.config.first_call_id,
+            outside=outside,
+            rng=random.Random(self._rng.random()),
+        )
         self.settings = ServiceSettings(
             keepalive_interval=self.config.keepalive_interval,
             credentials=self.config.credentials,
+            answer_delay=self.config.answer_delay,
         )
+        #: Cleared by freeze(): the PBX stops reading and sending, like a stopped process.
+        self._running = asyncio.Event()
+        self._running.set()
         self.sessions: list[SimulatorSession] = []
         self._server: asyncio.Server | None = None
         self._scenario: asyncio.Task[None] | None = None
@@ -122,7 +147,7 @@ class PanasonicSimulator:
         name = self.config.scenario
         if name is None or self._scenario is not None:
             return
-        rng = random.Random(self.config.seed)
+        rng = random.Random(self._rng.random())
         self._scenario = asyncio.create_task(
             SCENARIOS[name](self.pbx, rng, self.config.pace), name=f"scenario {name}"
         )
@@ -138,6 +163,9 @@ class PanasonicSimulator:
     async def stop(self) -> None:
         """Stop the scenario, the server and every client session."""
         await self.stop_scenario()
+        if self.pbx.outside is not None:
+            self.pbx.outside.cancel_all()
+        self._running.set()  # a frozen PBX must still be able to stop
         if self._server is not None:
             self._server.close()
         await self.drop_clients()
@@ -157,6 +185,17 @@ class PanasonicSimulator:
         """Stop or resume keepalives for clients that connect from now on."""
         self.settings = replace(self.settings, send_keepalives=enabled)
 
+    def freeze(self, frozen: bool = True) -> None:
+        """Stop (or resume) all work, as a PBX process that was stopped: TCP stays up."""
+        if frozen:
+            self._running.clear()
+        else:
+            self._running.set()
+
+    def set_answer_delay(self, seconds: float) -> None:
+        """Delay every answer by ``seconds`` for clients that connect from now on."""
+        self.settings = replace(self.settings, answer_delay=seconds)
+
     def set_device_list(self, enabled: bool) -> None:
         """Refuse or serve the KME device list for clients that connect from now on."""
         self.settings = replace(self.settings, device_list=enabled)
@@ -167,7 +206,13 @@ class PanasonicSimulator:
 
     async def serve_link(self, link: PduLink) -> None:
         """Serve one client on an established link until it leaves."""
-        session = SimulatorSession(self.pbx, link, self.settings)
+        session = SimulatorSession(
+            self.pbx,
+            link,
+            self.settings,
+            running=self._running,
+            rng=random.Random(self._rng.random()),
+        )
         self.sessions.append(session)
         task = asyncio.current_task()
         if task is not None:
@@ -180,7 +225,17 @@ class PanasonicSimulator:
                 self._serving.discard(task)
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        enable_tcp_keepalive(writer)
         peer = writer.get_extra_info("peername")
+        if len(self.sessions) >= self.config.max_clients:
+            _LOGGER.warning(
+                "Simulator: refusing the connection from %s: %d clients are connected (the limit)",
+                peer,
+                len(self.sessions),
+            )
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.wait_closed()
+            return
+        enable_tcp_keepalive(writer)
         link = StreamPduLink(reader, writer, TcpFramer(), f"simulator client {peer}")
         await self.serve_link(link)

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import itertools
 import logging
+import random
 import re
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final
 
 from ..codec import Asn1Value
 from ..devices import device_id
 from ..kme import KME_EXTENSION_DEVICE_NUMBER_BASE
+from .failures import SimulatorFailure
+from .outside import OutsideLines, OutsideParties
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -25,14 +29,14 @@ _LOGGER = logging.getLogger(__name__)
 TRUNK: Final = "CO1"
 _NUMBER: Final = re.compile(r"\+?[0-9*#]{1,32}")
 
+TRANSFERRED_CONNECTION_FIELDS: Final = ("newConnection",)
+"""What the simulator puts in a transferred event's connection list: newConnection only.
 
-class SimulatorFailure(Exception):
-    """A request the PBX refuses: becomes a CSTA universalFailure (category, value)."""
-
-    def __init__(self, category: str, value: str) -> None:
-        super().__init__(f"{category}.{value}")
-        self.category = category
-        self.value = value
+Derived: a CTI client whose decoder was written from real Panasonic traffic (LinTcMon's
+ConnectionListDetail) knows only newConnection [0], carrying the party's device, and
+associatedNID [3], and fails on oldConnection [1] and endpoint [2]. The library still
+decodes all four.
+"""
 
 
 @dataclass(slots=True)
@@ -55,12 +59,16 @@ class Connection:
 
 @dataclass(slots=True)
 class Call:
-    """A call: its parties in the order they joined."""
+    """A call: its parties in the order they joined, and when things happened."""
 
     call_id: bytes
     calling: str
     called: str
     connections: dict[str, Connection] = field(default_factory=dict)
+    started: datetime = field(default_factory=datetime.now)
+    answered: datetime | None = None
+    #: How the call went, for its call record (forwarded, transferred, ...).
+    condition: str | None = None
 
     @property
     def parties(self) -> list[str]:
@@ -68,7 +76,25 @@ class Call:
         return list(self.connections)
 
 
+@dataclass(frozen=True, slots=True)
+class FinishedCall:
+    """What the PBX's call detail record says about a call that ended."""
+
+    calling: str
+    called: str
+    calling_external: bool
+    called_external: bool
+    started: datetime
+    answered: datetime | None
+    ended: datetime
+    condition: str | None
+
+
 type EventSink = Callable[[str, str, str, Asn1Value], None]
+type RecordSink = Callable[[FinishedCall], None]
+
+#: Call id of the first call after the PBX starts (the default of the simulator).
+FIRST_CALL_ID: Final = 0x00E0
 
 
 def subject(number: str | None) -> tuple[str, Asn1Value]:
@@ -84,7 +110,14 @@ def connection(call_id: bytes, number: str) -> tuple[str, Asn1Value]:
 class SimulatedPbx:
     """A small KX-TDA: extensions, one trunk, and calls between them."""
 
-    def __init__(self, extensions: Iterable[str]) -> None:
+    def __init__(
+        self,
+        extensions: Iterable[str],
+        *,
+        first_call_id: int = FIRST_CALL_ID,
+        outside: OutsideParties | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.devices: dict[str, Device] = {
             number: Device(number, KME_EXTENSION_DEVICE_NUMBER_BASE + index)
             for index, number in enumerate(extensions)
@@ -93,7 +126,9 @@ class SimulatedPbx:
         #: Extensions that accept a second call while busy (call waiting).
         self.call_waiting: set[str] = set()
         self._sinks: list[EventSink] = []
-        self._call_ids = itertools.count(0x00E0)
+        self._record_sinks: list[RecordSink] = []
+        self._call_ids = itertools.count(first_call_id)
+        self.outside = OutsideLines(self, outside, rng or random.Random()) if outside else None
 
     # -- observers ----------------------------------------------------------------------
 
@@ -101,6 +136,33 @@ class SimulatedPbx:
         """Receive (device, family, event name, event value) for every event."""
         self._sinks.append(sink)
         return lambda: self._sinks.remove(sink) if sink in self._sinks else None
+
+    def subscribe_records(self, sink: RecordSink) -> Callable[[], None]:
+        """Receive a record of every call that ends (for call detail records)."""
+        self._record_sinks.append(sink)
+        return lambda: self._record_sinks.remove(sink) if sink in self._record_sinks else None
+
+    def _next_call_id(self) -> bytes:
+        return struct.pack(">H", next(self._call_ids) & 0xFFFF)
+
+    def _new_call(self, calling: str, called: str) -> Call:
+        call = Call(self._next_call_id(), calling, called)
+        self.calls[call.call_id] = call
+        return call
+
+    def _record(self, call: Call, condition: str | None = None) -> None:
+        finished = FinishedCall(
+            calling=call.calling,
+            called=call.called,
+            calling_external=call.calling not in self.devices,
+            called_external=call.called not in self.devices,
+            started=call.started,
+            answered=call.answered,
+            ended=datetime.now(),
+            condition=condition or call.condition or (None if call.answered else "not_answered"),
+        )
+        for sink in list(self._record_sinks):
+            sink(finished)
 
     def _report(self, devices: Iterable[str], family: str, name: str, value: Asn1Value) -> None:
         for device in dict.fromkeys(devices):
@@ -171,8 +233,7 @@ class SimulatedPbx:
             raise SimulatorFailure("systemResourceAvailability", "callingDeviceOutOfService")
         if any(c.connections[calling].state != "hold" for c in self.calls_of(calling)):
             raise SimulatorFailure("stateIncompatibility", "invalidCallingDeviceState")
-        call = Call(struct.pack(">H", next(self._call_ids) & 0xFFFF), calling, called)
-        self.calls[call.call_id] = call
+        call = self._new_call(calling, called)
         call.connections[calling] = Connection(calling, "initiated")
         self._call_event(
             call,
@@ -213,13 +274,14 @@ class SimulatedPbx:
                     "cause": "networkSignal",
                 },
             )
+            if self.outside is not None:
+                self.outside.dialled(call.call_id, called)
         return call.call_id
 
     def incoming_call(self, caller: str, called: str) -> bytes:
         """An external ``caller`` rings extension ``called`` through the trunk."""
         self._extension(called, "invalidCalledDeviceID")
-        call = Call(struct.pack(">H", next(self._call_ids) & 0xFFFF), caller, called)
-        self.calls[call.call_id] = call
+        call = self._new_call(caller, called)
         call.connections[caller] = Connection(caller, "connected", external=True)
         self._offer(call, called, caller, "newCall")
         return call.call_id
@@ -281,6 +343,7 @@ class SimulatedPbx:
         if call is None or not ringing or call.connections[number].state != "alerting":
             raise SimulatorFailure("stateIncompatibility", "noCallToAnswer")
         call.connections[number].state = "connected"
+        call.answered = call.answered or datetime.now()
         self._call_event(
             call,
             "established",
@@ -319,9 +382,12 @@ class SimulatedPbx:
         call = self.calls.pop(call_id, None)
         if call is None:
             raise SimulatorFailure("operation", "invalidCallID")
+        if self.outside is not None:
+            self.outside.forget(call_id)
         self._call_event(
             call, "callCleared", {"clearedCall": ("callID", call.call_id), "cause": cause}, also
         )
+        self._record(call)
 
     def hold(self, number: str, call_id: bytes) -> None:
         """Put ``number``'s conversation on hold."""
@@ -363,21 +429,14 @@ class SimulatedPbx:
         if target not in self.devices or target in call.connections:
             raise SimulatorFailure("operation", "invalidDestination")
         remaining = [c for p, c in call.connections.items() if p != number]
-        new_call = Call(struct.pack(">H", next(self._call_ids) & 0xFFFF), call.calling, target)
+        new_call = Call(self._next_call_id(), call.calling, target)
+        new_call.answered = call.answered
+        # What a real PBX sends: each remaining party as newConnection (with its device)
+        # only; see TRANSFERRED_CONNECTION_FIELDS.
         entries = [
-            {
-                "newConnection": connection(new_call.call_id, c.party),
-                "oldConnection": connection(call.call_id, c.party),
-                "endpoint": ("deviceID", device_id(c.party)),
-            }
-            for c in remaining
+            {"newConnection": connection(new_call.call_id, party)}
+            for party in [*(c.party for c in remaining), target]
         ]
-        entries.append(
-            {
-                "newConnection": connection(new_call.call_id, target),
-                "endpoint": ("deviceID", device_id(target)),
-            }
-        )
         self._call_event(
             call,
             "transferred",
@@ -392,6 +451,9 @@ class SimulatedPbx:
             also=[target],
         )
         del self.calls[call_id]
+        if self.outside is not None:
+            self.outside.moved(call_id, new_call.call_id)
+        self._record(call, "transferred")
         for remaining_connection in remaining:
             if remaining_connection.state == "hold":
                 remaining_connection.state = "connected"
@@ -421,6 +483,7 @@ class SimulatedPbx:
             },
         )
         del call.connections[number]
+        call.condition = "forwarded"
         self._offer(call, target, call.calling, "redirected")
 
     def set_in_service(self, number: str, in_service: bool) -> None:
@@ -431,6 +494,27 @@ class SimulatedPbx:
         device.in_service = in_service
         name = "backInService" if in_service else "outOfService"
         self._report([number], "deviceMaintenanceEvents", name, {"device": subject(number)})
+
+    def fail_external(self, call_id: bytes, cause: str) -> None:
+        """The outside party of a call cannot be reached (busy, no answer)."""
+        call = self.calls.get(call_id)
+        party = self.external_party(call_id)
+        if call is None or party is None:
+            return
+        self._call_event(
+            call,
+            "failed",
+            {
+                "failedConnection": connection(call.call_id, party),
+                "failingDevice": subject(party),
+                "callingDevice": subject(call.calling),
+                "calledDevice": subject(call.called),
+                "lastRedirectionDevice": ("notKnown", None),
+                "localConnectionInfo": "fail",
+                "cause": cause,
+            },
+        )
+        self.clear_call(call_id, cause=cause)
 
     def external_party(self, call_id: bytes) -> str | None:
         """The external party of a call, if it has one."""

@@ -9,7 +9,8 @@ import random
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from .pbx import SimulatedPbx, SimulatorFailure
+from .failures import SimulatorFailure
+from .pbx import SimulatedPbx
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -115,10 +116,14 @@ async def _outgoing_call(
     callee = _external_number(rng)
     call = pbx.make_call(caller, callee)
     owned.append(call)
-    await asyncio.sleep(rng.uniform(2, 5) * pace)
-    pbx.answer(callee, call)
-    await asyncio.sleep(rng.uniform(3, 12) * pace)
-    pbx.clear_connection(rng.choice((caller, callee)), call)
+    if pbx.outside is None:  # nobody outside answers by themselves: play them here
+        await asyncio.sleep(rng.uniform(2, 5) * pace)
+        pbx.answer(callee, call)
+    # The outside party answers (or is busy, or does not answer) by itself; the caller
+    # hangs up when done talking, or tired of ringing.
+    await asyncio.sleep(rng.uniform(8, 20) * pace)
+    if call in pbx.calls:
+        pbx.clear_connection(caller, call)
 
 
 type Story = Callable[[SimulatedPbx, random.Random, float, list[bytes]], Coroutine[Any, Any, None]]

@@ -1,8 +1,10 @@
 """The simulator's wire side: one CSTA association over one PDU link, as a PBX behaves.
 
 Besides answering requests it reproduces what the seed document reports about keepalives:
-the PBX sends systemStatus periodically; a client that answers the first one is ignored
-from then on, and one that stops answering later ones gets no more monitoring events.
+the PBX sends systemStatus at random intervals of about a minute; a client that answers the
+first one is ignored from then on, and one that stops answering later ones gets no more
+monitoring events. Every client is bounded: requests in flight, PDUs waiting to be sent,
+time to associate and time of silence, so one client cannot starve another.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import struct
-from collections.abc import Awaitable, Callable, Coroutine
+import random
 from dataclasses import dataclass
 from typing import Any, Final
 
 from ...core.errors import ConnectionFailed, ProtocolError
+from ...core.log_throttle import RepeatedWarning
 from ...core.transport import PduLink
+from ..ber import credential_spans
 from ..codec import (
     Aare,
     Aarq,
@@ -33,27 +36,46 @@ from ..codec import (
     ReturnResult,
     decode_pdu,
 )
-from ..devices import call_id_of, connection_device, number_of
-from ..kme import (
-    KME_EXTENSION_CATEGORY,
-    KME_SEGMENT_SIZE,
-    KmeDevice,
-    LinkedReply,
-    linked_reply_argument,
-    pos_ack_result,
-    requested_category,
-)
 from ..operations import OPERATIONS, UNIVERSAL_FAILURE, Opcode
-from .pbx import SimulatedPbx, SimulatorFailure
+from ..records import condition_extensions
+from .failures import SimulatorFailure
+from .pbx import TRUNK, FinishedCall, SimulatedPbx, subject
+from .services import CstaServices
 
 _LOGGER = logging.getLogger(__name__)
 
 #: The seed says "ca 60 s"; the simulator defaults to that.
 KEEPALIVE_INTERVAL: Final = 60.0
+
+KEEPALIVE_JITTER: Final = 0.25
+"""Keepalive intervals vary by up to this fraction either way.
+
+Unverified: the seed says the PBX sends them "in random time intervals (ca 60 s)"; how
+random is not known.
+"""
+
+EVENTS_RESUME_ON_ANSWER: Final = True
+"""A client that missed a keepalive answer gets events again once it answers the next one.
+
+Unverified: the seed only says the PBX stops sending events; whether (and when) a real PBX
+resumes them is not known.
+"""
+
+#: Requests of one client being worked on at once; its further requests wait unread.
+MAX_REQUESTS_IN_FLIGHT: Final = 32
+#: PDUs waiting to be sent to one client; a client that lets more pile up is dropped.
+MAX_OUTBOX: Final = 4096
+#: Seconds a new connection has to associate.
+ASSOCIATION_DEADLINE: Final = 10.0
+#: Seconds an associated client may stay silent (it answers keepalives once a minute).
+IDLE_TIMEOUT: Final = 300.0
 _ACSE_AUTHENTICATION_FAILURE: Final = 13
 _ACSE_AUTHENTICATION_REQUIRED: Final = 14
 _INVOKE_PROBLEM_UNRECOGNIZED_OPERATION: Final = 1
 _INVOKE_PROBLEM_MISTYPED_ARGUMENT: Final = 2
+_GENERAL_PROBLEM_MISTYPED_PDU: Final = 1
+_CDR_DURATION_UNITS_PER_SECOND: Final = 10
+_MAX_INVOKE_ID: Final = 32767
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,81 +88,115 @@ class ServiceSettings:
     send_keepalives: bool = True
     #: Test knob: refuse the KME device list (PBX firmware without it).
     device_list: bool = True
-
-
-type Handler = Callable[[Invoke], Awaitable[Asn1Value]]
+    #: Seconds every answer takes (a slow PBX); requests are still worked on concurrently.
+    answer_delay: float = 0.0
+    association_deadline: float = ASSOCIATION_DEADLINE
+    idle_timeout: float = IDLE_TIMEOUT
+    max_requests_in_flight: int = MAX_REQUESTS_IN_FLIGHT
+    max_outbox: int = MAX_OUTBOX
 
 
 class SimulatorSession:
-    """Serves one client: association, keepalives, monitors and call control."""
+    """Serves one client: association, keepalives, monitors, call control and CDR."""
 
-    def __init__(self, pbx: SimulatedPbx, link: PduLink, settings: ServiceSettings) -> None:
+    def __init__(
+        self,
+        pbx: SimulatedPbx,
+        link: PduLink,
+        settings: ServiceSettings,
+        *,
+        running: asyncio.Event | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self._pbx = pbx
         self._link = link
+        link.redactor = credential_spans
         self._settings = settings
+        self._rng = rng or random.Random()
         self._associated = False
-        self._monitors: dict[str, bytes] = {}
-        self._monitor_ids = itertools.count(1)
         self._invoke_ids = itertools.count(1)
-        self._cross_refs = itertools.count(1)
         self._keepalives_sent = 0
         self._unanswered_keepalive: int | None = None
         #: The client answered the first systemStatus: the PBX ignores its requests.
         self.ignoring_requests = False
         #: A later systemStatus went unanswered: the PBX sends no more monitoring events.
         self.events_suspended = False
-        self._unsubscribe = pbx.subscribe(self._on_pbx_event)
+        #: Set while the PBX works; cleared, it stalls like a stopped process.
+        self._running = running or asyncio.Event()
+        if running is None:
+            self._running.set()
+        self._services = CstaServices(
+            pbx, self._queue, self._next_invoke_id, device_list=lambda: settings.device_list
+        )
+        self._outbox: asyncio.Queue[bytes] = asyncio.Queue(settings.max_outbox)
+        self._slots = asyncio.Semaphore(settings.max_requests_in_flight)
+        self._bad_pdus = RepeatedWarning(_LOGGER)
+        self._unsubscribe = [
+            pbx.subscribe(self._on_pbx_event),
+            pbx.subscribe_records(self._on_record),
+        ]
         self._tasks: set[asyncio.Task[None]] = set()
-        self._handlers: dict[int, Handler] = {
-            Opcode.MONITOR_START: self._monitor_start,
-            Opcode.MONITOR_STOP: self._monitor_stop,
-            Opcode.SNAPSHOT_DEVICE: self._snapshot_device,
-            Opcode.ESCAPE: self._escape,
-            Opcode.MAKE_CALL: self._make_call,
-            Opcode.ANSWER_CALL: self._answer_call,
-            Opcode.CLEAR_CONNECTION: self._clear_connection,
-            Opcode.CLEAR_CALL: self._clear_call,
-            Opcode.HOLD_CALL: self._hold_call,
-            Opcode.RETRIEVE_CALL: self._retrieve_call,
-            Opcode.SINGLE_STEP_TRANSFER_CALL: self._single_step_transfer,
-        }
+        self._overflowed = False
 
     @property
     def monitored(self) -> list[str]:
         """Extensions this client monitors."""
-        return list(self._monitors)
+        return list(self._services.monitors)
+
+    @property
+    def description(self) -> str:
+        """Who the client is (its link)."""
+        return self._link.description
 
     async def run(self) -> None:
-        """Serve the client until it leaves."""
+        """Serve the client until it leaves (or breaks a limit)."""
+        self._spawn(self._write_loop())
         try:
-            while True:
-                try:
-                    pdu = decode_pdu(await self._link.receive())
-                except ProtocolError as err:
-                    _LOGGER.info("Simulator received a bad PDU: %s", err)
-                    await self._send(Reject(None, "general", 1))  # mistypedPDU
-                    continue
-                if not await self._handle(pdu):
-                    break
+            while await self._serve_next():
+                pass
         except ConnectionFailed:
             pass  # the client went away
         finally:
             await self.stop()
 
+    async def _serve_next(self) -> bool:
+        deadline = (
+            self._settings.idle_timeout if self._associated else self._settings.association_deadline
+        )
+        try:
+            async with asyncio.timeout(deadline):
+                data = await self._link.receive()
+        except TimeoutError:
+            what = "sent nothing" if self._associated else "did not associate"
+            _LOGGER.info("Simulator: %s %s for %g s; closing", self.description, what, deadline)
+            return False
+        await self._running.wait()
+        try:
+            pdu = decode_pdu(data)
+        except ProtocolError as err:
+            self._bad_pdus.report("Simulator received a bad PDU from %s: %s", self.description, err)
+            self._queue(Reject(None, "general", _GENERAL_PROBLEM_MISTYPED_PDU))
+            return True
+        return await self._handle(pdu)
+
     async def stop(self) -> None:
         """Drop the client."""
-        self._unsubscribe()
-        for task in list(self._tasks):
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
+        for task in tasks:
             task.cancel()
-        for task in list(self._tasks):
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._link.close()
+        self._bad_pdus.flush()
 
     async def abort(self) -> None:
         """Abort the association, as a PBX does when it restarts."""
         with contextlib.suppress(ConnectionFailed):
-            await self._send(Abort(source=1))
+            await self._link.send(Abort(source=1).encode())
         await self.stop()
 
     # -- PDUs ---------------------------------------------------------------------------
@@ -150,7 +206,7 @@ class SimulatorSession:
         if isinstance(pdu, Aarq):
             return await self._associate(pdu)
         if isinstance(pdu, ReleaseRequest):
-            await self._send(ReleaseResponse())
+            await self._link.send(ReleaseResponse().encode())
             return False
         if isinstance(pdu, Abort):
             return False
@@ -158,6 +214,8 @@ class SimulatorSession:
             self._keepalive_answered(pdu.invoke_id)
         elif isinstance(pdu, Invoke) and self._associated:
             if not self.ignoring_requests:
+                # Waiting for a slot stops reading: TCP then holds the client back.
+                await self._slots.acquire()
                 self._spawn(self._invoked(pdu))
         else:
             _LOGGER.debug("Simulator ignores %s", pdu.kind)
@@ -171,9 +229,11 @@ class SimulatorSession:
                 if aarq.credentials is None
                 else _ACSE_AUTHENTICATION_FAILURE
             )
-            await self._send(Aare(result=1, diagnostic=diagnostic))
+            await self._link.send(Aare(result=1, diagnostic=diagnostic).encode())
             return False
-        await self._send(Aare(result=0, csta_version=aarq.csta_version or None))
+        # The AARE a real PBX sends (version 1, CSTA version five, user information),
+        # whatever the AARQ carried.
+        self._queue(Aare(result=0))
         self._associated = True
         if self._settings.send_keepalives:
             self._spawn(self._keepalives())
@@ -181,13 +241,15 @@ class SimulatorSession:
 
     async def _keepalives(self) -> None:
         while True:
+            await self._running.wait()
             if self._keepalives_sent > 1 and self._unanswered_keepalive is not None:
                 self.events_suspended = True
-            invoke_id = next(self._invoke_ids)
+            invoke_id = self._next_invoke_id()
             self._keepalives_sent += 1
             self._unanswered_keepalive = invoke_id
-            await self._send(Invoke(invoke_id, Opcode.SYSTEM_STATUS, {"systemStatus": "normal"}))
-            await asyncio.sleep(self._settings.keepalive_interval)
+            self._queue(Invoke(invoke_id, Opcode.SYSTEM_STATUS, {"systemStatus": "normal"}))
+            spread = self._rng.uniform(1 - KEEPALIVE_JITTER, 1 + KEEPALIVE_JITTER)
+            await asyncio.sleep(self._settings.keepalive_interval * spread)
 
     def _keepalive_answered(self, invoke_id: int) -> None:
         if self._keepalives_sent == 1 and invoke_id == self._unanswered_keepalive:
@@ -195,152 +257,90 @@ class SimulatorSession:
             _LOGGER.info("Simulator: the first systemStatus was answered; ignoring the client")
         if invoke_id == self._unanswered_keepalive:
             self._unanswered_keepalive = None
+            if self.events_suspended and EVENTS_RESUME_ON_ANSWER:
+                self.events_suspended = False
 
     async def _invoked(self, invoke: Invoke) -> None:
-        handler = self._handlers.get(invoke.opcode)
+        try:
+            if self._settings.answer_delay:
+                await asyncio.sleep(self._settings.answer_delay)
+            answer = await self._answer(invoke)
+            if answer is not None:
+                self._queue(answer)
+        finally:
+            self._slots.release()
+
+    async def _answer(self, invoke: Invoke) -> Pdu | None:
+        handler = self._services.handlers.get(invoke.opcode)
         if invoke.opcode not in OPERATIONS:
-            problem = _INVOKE_PROBLEM_UNRECOGNIZED_OPERATION
-            await self._send(Reject(invoke.invoke_id, "invoke", problem))
-            return
+            return Reject(invoke.invoke_id, "invoke", _INVOKE_PROBLEM_UNRECOGNIZED_OPERATION)
         if handler is None:
             failure = ("operation", "serviceNotSupported")
-            await self._send(ReturnError(invoke.invoke_id, UNIVERSAL_FAILURE, failure))
-            return
+            return ReturnError(invoke.invoke_id, UNIVERSAL_FAILURE, failure)
         if invoke.argument is None:
-            await self._send(Reject(invoke.invoke_id, "invoke", _INVOKE_PROBLEM_MISTYPED_ARGUMENT))
-            return
+            return Reject(invoke.invoke_id, "invoke", _INVOKE_PROBLEM_MISTYPED_ARGUMENT)
         try:
             result = await handler(invoke)
         except SimulatorFailure as failure:
             parameter = (failure.category, failure.value)
-            await self._send(ReturnError(invoke.invoke_id, UNIVERSAL_FAILURE, parameter))
-            return
-        except (KeyError, TypeError, ValueError) as err:
+            return ReturnError(invoke.invoke_id, UNIVERSAL_FAILURE, parameter)
+        except (KeyError, TypeError, ValueError, IndexError) as err:
             _LOGGER.info("Simulator rejects %s: %s", invoke.operation, err)
-            await self._send(Reject(invoke.invoke_id, "invoke", _INVOKE_PROBLEM_MISTYPED_ARGUMENT))
-            return
-        if result is not None:
-            await self._send(ReturnResult(invoke.invoke_id, invoke.opcode, result))
+            return Reject(invoke.invoke_id, "invoke", _INVOKE_PROBLEM_MISTYPED_ARGUMENT)
+        return None if result is None else ReturnResult(invoke.invoke_id, invoke.opcode, result)
 
-    # -- services -----------------------------------------------------------------------
-
-    async def _monitor_start(self, invoke: Invoke) -> Asn1Value:
-        kind, device = invoke.argument["monitorObject"]
-        number = number_of(device) if kind == "deviceObject" else None
-        if number is not None and number.startswith("#"):
-            number = self._number_of_device(int(number[1:]))
-        if number is None or not self._pbx.is_extension(number):
-            raise SimulatorFailure("operation", "invalidMonitorObject")
-        cross_ref = self._monitors.get(number)
-        if cross_ref is None:
-            cross_ref = struct.pack(">I", 0x01110000 + next(self._monitor_ids))
-            self._monitors[number] = cross_ref
-        return {"crossRefIdentifier": cross_ref}
-
-    async def _monitor_stop(self, invoke: Invoke) -> Asn1Value:
-        cross_ref = bytes(invoke.argument["crossRefIdentifier"])
-        for number, monitor in list(self._monitors.items()):
-            if monitor == cross_ref:
-                del self._monitors[number]
-                return ("noData", None)
-        raise SimulatorFailure("operation", "invalidMonitorCrossRefID")
-
-    async def _snapshot_device(self, invoke: Invoke) -> Asn1Value:
-        number = self._extension(invoke.argument["snapshotObject"], "invalidDeviceID")
-        return {"crossRefIDorSnapshotData": ("snapshotData", self._pbx.snapshot(number))}
-
-    async def _escape(self, invoke: Invoke) -> Asn1Value:
-        category = requested_category(invoke.argument)
-        if category is None or not self._settings.device_list:
-            raise SimulatorFailure("privateData", "cSTAPrivateDataInfoError")
-        cross_ref = struct.pack(">H", next(self._cross_refs))
-        devices = [
-            KmeDevice(d.number, d.device_number, d.in_service) for d in self._pbx.devices.values()
-        ]
-        if category != KME_EXTENSION_CATEGORY:
-            devices = []  # the simulator has no trunks to list
-        await self._send(ReturnResult(invoke.invoke_id, Opcode.ESCAPE, pos_ack_result(cross_ref)))
-        segments = [
-            devices[i : i + KME_SEGMENT_SIZE] for i in range(0, len(devices), KME_SEGMENT_SIZE)
-        ] or [[]]
-        for index, segment in enumerate(segments):
-            reply = LinkedReply(cross_ref, index + 1, index == len(segments) - 1, tuple(segment))
-            argument = linked_reply_argument(reply)
-            await self._send(Invoke(next(self._invoke_ids), Opcode.ESCAPE, argument))
-        return None  # already answered
-
-    async def _make_call(self, invoke: Invoke) -> Asn1Value:
-        calling = self._extension(invoke.argument["callingDevice"], "invalidCallingDeviceID")
-        called = number_of(invoke.argument["calledDirectoryNumber"])
-        if called is None:
-            raise SimulatorFailure("operation", "invalidCalledDeviceID")
-        call_id = self._pbx.make_call(calling, called)
-        return {"callingDevice": ("both", _both(call_id, calling))}
-
-    async def _answer_call(self, invoke: Invoke) -> Asn1Value:
-        number, call_id = self._connection(invoke.argument["callToBeAnswered"])
-        self._pbx.answer(number, call_id)
-        return ("noData", None)
-
-    async def _clear_connection(self, invoke: Invoke) -> Asn1Value:
-        number, call_id = self._connection(invoke.argument["connectionToBeCleared"])
-        self._pbx.clear_connection(number, call_id)
-        return ("noData", None)
-
-    async def _clear_call(self, invoke: Invoke) -> Asn1Value:
-        call_id = call_id_of(invoke.argument["callToBeCleared"])
-        self._pbx.clear_call(bytes.fromhex(call_id or ""))
-        return ("noData", None)
-
-    async def _hold_call(self, invoke: Invoke) -> Asn1Value:
-        number, call_id = self._connection(invoke.argument["callToBeHeld"])
-        self._pbx.hold(number, call_id)
-        return ("noData", None)
-
-    async def _retrieve_call(self, invoke: Invoke) -> Asn1Value:
-        number, call_id = self._connection(invoke.argument["callToBeRetrieved"])
-        self._pbx.retrieve(number, call_id)
-        return ("noData", None)
-
-    async def _single_step_transfer(self, invoke: Invoke) -> Asn1Value:
-        number, call_id = self._connection(invoke.argument["activeCall"])
-        target = number_of(invoke.argument["transferredTo"])
-        if target is None:
-            raise SimulatorFailure("operation", "invalidDestination")
-        new_call = self._pbx.single_step_transfer(number, call_id, target)
-        return {"transferredCall": ("both", _both(new_call, number))}
-
-    # -- helpers ------------------------------------------------------------------------
-
-    def _extension(self, device: Asn1Value, failure: str) -> str:
-        number = number_of(device)
-        if number is None or not self._pbx.is_extension(number):
-            raise SimulatorFailure("operation", failure)
-        return number
-
-    def _connection(self, connection: Asn1Value) -> tuple[str, bytes]:
-        call_id = call_id_of(connection)
-        number = connection_device(connection)
-        if call_id is None or number is None:
-            raise SimulatorFailure("operation", "invalidConnectionID")
-        return number, bytes.fromhex(call_id)
-
-    def _number_of_device(self, device_number: int) -> str | None:
-        return next(
-            (d.number for d in self._pbx.devices.values() if d.device_number == device_number),
-            None,
-        )
+    # -- what the PBX tells the client --------------------------------------------------
 
     def _on_pbx_event(self, device: str, family: str, name: str, value: Asn1Value) -> None:
-        cross_ref = self._monitors.get(device)
+        cross_ref = self._services.monitors.get(device)
         if cross_ref is None or self.events_suspended or not self._associated:
             return
         report = {"crossRefIdentifier": cross_ref, "eventSpecificInfo": (family, (name, value))}
-        invoke = Invoke(next(self._invoke_ids), Opcode.CSTA_EVENT_REPORT, report)
-        self._spawn(self._send(invoke))
+        self._queue(Invoke(self._next_invoke_id(), Opcode.CSTA_EVENT_REPORT, report))
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coroutine)
+    def _on_record(self, call: FinishedCall) -> None:
+        cross_ref = self._services.cdr_cross_ref
+        if cross_ref is None or not self._associated:
+            return
+        report = {
+            "cdrCrossRefID": cross_ref,
+            "numberOfRecordsSent": 1,
+            "cdrInfo": [_cdr_item(call)],
+        }
+        if call.condition is not None:
+            report["extensions"] = condition_extensions(call.condition)
+        self._queue(Invoke(self._next_invoke_id(), Opcode.CDR_REPORT, report))
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _next_invoke_id(self) -> int:
+        # Positive two-byte INTEGERs, wrapping as LinTcMon's do.
+        return (next(self._invoke_ids) - 1) % _MAX_INVOKE_ID + 1
+
+    def _queue(self, pdu: Pdu) -> None:
+        """Put a PDU on the way to the client; a client that reads nothing is dropped."""
+        if self._overflowed:
+            return
+        try:
+            self._outbox.put_nowait(pdu.encode())
+        except asyncio.QueueFull:
+            self._overflowed = True
+            _LOGGER.warning(
+                "Simulator: %s reads nothing (%d PDUs waiting); dropping the client",
+                self.description,
+                self._outbox.qsize(),
+            )
+            self._spawn(self._link.close())
+
+    async def _write_loop(self) -> None:
+        with contextlib.suppress(ConnectionFailed):
+            while True:
+                data = await self._outbox.get()
+                await self._running.wait()
+                await self._link.send(data)
+
+    def _spawn(self, coroutine: Any) -> None:  # noqa: ANN401  # any coroutine of ours
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
@@ -351,12 +351,19 @@ class SimulatorSession:
         if not task.cancelled() and task.exception() is not None:
             _LOGGER.error("Simulator task failed", exc_info=task.exception())
 
-    async def _send(self, pdu: Pdu) -> None:
-        await self._link.send(pdu.encode())
 
-
-def _both(call_id: bytes, number: str) -> dict[str, Asn1Value]:
-    return {
-        "callID": call_id,
-        "deviceID": ("staticID", {"deviceIdentifier": ("dialingNumber", number)}),
+def _cdr_item(call: FinishedCall) -> dict[str, Asn1Value]:
+    """CDRInformationItem of a finished call, as LinTcMon reads it from a real PBX."""
+    item: dict[str, Asn1Value] = {
+        "recordCreationTime": call.started.replace(microsecond=0),
+        "callingDevice": subject(call.calling),
+        "calledDevice": subject(call.called),
+        "connectionEnd": call.ended.replace(microsecond=0),
     }
+    if call.calling_external:
+        item["associatedCallingDevice"] = subject(TRUNK)
+    if call.called_external:
+        item["associatedCalledDevice"] = subject(TRUNK)
+    talked = (call.ended - call.answered).total_seconds() if call.answered else 0.0
+    item["connectionDuration"] = round(talked * _CDR_DURATION_UNITS_PER_SECOND)
+    return item

@@ -1,0 +1,73 @@
+"""Command-line options every stack shares: secrets kept out of ``ps``, timeouts, addresses."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .core.errors import InvalidInput
+from .core.watchdog import DEAD_LINK_TIMEOUT
+
+
+def positive_seconds(text: str) -> float:
+    """Argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from err
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """Argparse type: ``HOST:PORT``."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def add_password_arguments(parser: argparse.ArgumentParser, what: str = "password") -> None:
+    """``--password``, ``--password-env NAME`` and ``--password-file PATH`` (one of them).
+
+    A password on the command line is visible to every user of the machine (``ps``); the
+    other two keep it out of the process list.
+    """
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--password", help=f"the {what} (visible in ps: prefer the next two)")
+    group.add_argument(
+        "--password-env", metavar="NAME", help=f"read the {what} from this environment variable"
+    )
+    group.add_argument(
+        "--password-file", metavar="PATH", type=Path, help=f"read the {what} from this file"
+    )
+
+
+def password_from(args: argparse.Namespace) -> str | None:
+    """The password the options name, or None; InvalidInput if it cannot be read."""
+    if args.password_env:
+        value = os.environ.get(args.password_env)
+        if value is None:
+            raise InvalidInput(f"the environment variable {args.password_env} is not set")
+        return value
+    if args.password_file:
+        try:
+            # One trailing newline is what editors and `echo` add; it is not the password's.
+            return str(args.password_file.read_text(encoding="utf-8")).removesuffix("\n")
+        except OSError as err:
+            raise InvalidInput(f"cannot read {args.password_file}: {err.strerror}") from err
+    password: str | None = args.password
+    return password
+
+
+def add_link_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """``--link-timeout S``: how long a silent PBX counts as alive."""
+    parser.add_argument(
+        "--link-timeout",
+        type=positive_seconds,
+        default=DEAD_LINK_TIMEOUT,
+        metavar="S",
+        help=f"declare the link dead after S silent seconds (probed first; {DEAD_LINK_TIMEOUT:g})",
+    )
