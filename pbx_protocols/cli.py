@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
 from .core.errors import ConnectionFailed, PbxError
-from .core.model import CallEvent
+from .core.model import CallEvent, CallRecord
 from .stacks import Stack, all_stacks
 
 EXIT_OK = 0
@@ -87,7 +88,11 @@ async def _monitor(stack: Stack, args: argparse.Namespace) -> None:
     def on_event(event: CallEvent) -> None:
         _emit(event.as_dict())
 
+    def on_record(record: CallRecord) -> None:
+        _emit(record.as_dict())
+
     client.subscribe_events(on_event)
+    client.subscribe_records(on_record)
     async with client:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(args.duration):
@@ -101,6 +106,9 @@ async def _call(stack: Stack, args: argparse.Namespace) -> None:
 
 
 def _run(coroutine_factory: Callable[[], Any]) -> None:
+    # The link's story (lost, restored, refusals) goes to stderr; stdout stays JSON.
+    logging.basicConfig(level=logging.WARNING, format="pbx-protocols: %(message)s")
+    logging.getLogger("pbx_protocols").setLevel(logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(coroutine_factory())
 

@@ -37,7 +37,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Connect to the PBX; from then on the library keeps the link up by itself."""
-    client = create_client(entry.data)
+    client = create_client(entry.data, entry.options)
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
             await client.connect()

@@ -37,6 +37,7 @@ from pbx_protocols.core.errors import (
     PbxError,
     UnexpectedError,
 )
+from pbx_protocols.core.watchdog import DEAD_LINK_TIMEOUT
 from pbx_protocols.panasonic import (
     DEFAULT_PORT,
     PANASONIC_VENDOR_ID,
@@ -48,6 +49,7 @@ from pbx_protocols.panasonic import (
 from .const import (
     CONF_EXTENSIONS,
     CONF_HARDWARE,
+    CONF_LINK_TIMEOUT,
     CONF_NAMES,
     CONF_PREFIXES,
     CONF_USB_DEVICE,
@@ -72,6 +74,11 @@ _PREFIX: Final = re.compile(r"[0-9*#+]+")
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _PORT = NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX))
+_LINK_TIMEOUT = NumberSelector(
+    NumberSelectorConfig(
+        min=10, max=600, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+    )
+)
 
 LAN_SCHEMA = probatio.Schema(
     {
@@ -376,6 +383,9 @@ class PbxOptionsFlow(OptionsFlowWithReload):
                     CONF_EXTENSIONS: user_input.get(CONF_EXTENSIONS) or [],
                     CONF_PREFIXES: prefixes,
                     CONF_VOICE_EXTENSION: user_input.get(CONF_VOICE_EXTENSION),
+                    CONF_LINK_TIMEOUT: float(
+                        user_input.get(CONF_LINK_TIMEOUT) or DEAD_LINK_TIMEOUT
+                    ),
                 }
                 return await self.async_step_names()
         select = [SelectOptionDict(value=n, label=n) for n in numbers]
@@ -390,12 +400,14 @@ class PbxOptionsFlow(OptionsFlowWithReload):
                 probatio.Optional(CONF_VOICE_EXTENSION): SelectSelector(
                     SelectSelectorConfig(options=select, mode=SelectSelectorMode.DROPDOWN)
                 ),
+                probatio.Optional(CONF_LINK_TIMEOUT): _LINK_TIMEOUT,
             }
         )
         suggested = user_input or {
             CONF_EXTENSIONS: options.get(CONF_EXTENSIONS) or [],
             CONF_PREFIXES: ", ".join(options.get(CONF_PREFIXES) or []),
             CONF_VOICE_EXTENSION: options.get(CONF_VOICE_EXTENSION),
+            CONF_LINK_TIMEOUT: options.get(CONF_LINK_TIMEOUT, DEAD_LINK_TIMEOUT),
         }
         return self.async_show_form(
             step_id="init",

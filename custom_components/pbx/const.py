@@ -20,6 +20,7 @@ CONF_EXTENSIONS: Final = "extensions"
 CONF_NAMES: Final = "names"
 CONF_PREFIXES: Final = "prefixes"
 CONF_VOICE_EXTENSION: Final = "voice_extension"
+CONF_LINK_TIMEOUT: Final = "link_timeout"
 
 #: Hardware types, as offered by the config flow's menu.
 HARDWARE_PANASONIC_LAN: Final = "panasonic_lan"
@@ -27,6 +28,8 @@ HARDWARE_PANASONIC_USB: Final = "panasonic_usb"
 
 #: The bus event fired for every call event.
 EVENT_CALL: Final = f"{DOMAIN}_call_event"
+#: The bus event fired for every call detail record the PBX sends.
+EVENT_RECORD: Final = f"{DOMAIN}_call_record"
 
 #: Library event kinds as the integration names them (bus event, event entity, triggers).
 EVENT_TYPES: Final[dict[CallEventKind, str]] = {

@@ -30,6 +30,7 @@ from pbx_protocols.core.errors import (
 )
 from pbx_protocols.core.model import (
     CallEvent,
+    CallRecord,
     Capability,
     ConnectionState,
     ExtensionSnapshot,
@@ -42,6 +43,7 @@ from .const import (
     CONF_PREFIXES,
     DOMAIN,
     EVENT_CALL,
+    EVENT_RECORD,
     EVENT_TYPES,
 )
 
@@ -100,6 +102,7 @@ class PbxHub:
             self.client.subscribe_events(self._on_event),
             self.client.subscribe_extension_updates(self._on_extension_update),
             self.client.subscribe_connection_state(self._on_connection_state),
+            self.client.subscribe_records(self._on_record),
         ]
 
     async def async_stop(self) -> None:
@@ -273,6 +276,34 @@ class PbxHub:
         for listener in list(self._call_listeners.get(event.extension, [])):
             listener(event, event_type)
         self._notify_hub()
+
+    @callback
+    def _on_record(self, record: CallRecord) -> None:
+        if record.extension is not None and record.extension not in self.shown_extensions:
+            return  # hidden extensions stay quiet
+
+        def when(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        self.hass.bus.async_fire(
+            EVENT_RECORD,
+            {
+                "config_entry_id": self.entry.entry_id,
+                "device_id": self.extension_device_id(record.extension)
+                if record.extension
+                else None,
+                "extension": record.extension,
+                "caller": self.normalize(record.calling),
+                "called": self.normalize(record.called),
+                "direction": record.direction.value if record.direction else None,
+                "trunk": record.trunk,
+                "started": when(record.started),
+                "answered": when(record.answered),
+                "ended": when(record.ended),
+                "duration": record.duration,
+                "condition": record.condition,
+            },
+        )
 
     @callback
     def _on_extension_update(self, snapshot: ExtensionSnapshot) -> None:

@@ -9,7 +9,7 @@ from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOO
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
-from .const import DOMAIN, EVENT_CALL
+from .const import DOMAIN, EVENT_CALL, EVENT_RECORD
 
 _MESSAGES = {
     "incoming_call": "incoming call from {caller}",
@@ -48,4 +48,25 @@ def async_describe_events(
             LOGBOOK_ENTRY_MESSAGE: template.format(event=data.get("event"), **numbers),
         }
 
+    @callback
+    def describe_record(event: Event[Mapping[str, Any]]) -> dict[str, str]:
+        data = event.data
+        device = dr.async_get(hass).async_get(data.get("device_id") or "")
+        name = (device.name_by_user or device.name) if device else None
+        duration = data.get("duration")
+        talked = f", {_duration(duration)}" if duration else ""
+        condition = f" ({data['condition'].replace('_', ' ')})" if data.get("condition") else ""
+        caller = data.get("caller") or UNKNOWN_NUMBER
+        called = data.get("called") or UNKNOWN_NUMBER
+        return {
+            LOGBOOK_ENTRY_NAME: name or f"Extension {data.get('extension')}",
+            LOGBOOK_ENTRY_MESSAGE: f"call record: {caller} to {called}{talked}{condition}",
+        }
+
     async_describe_event(DOMAIN, EVENT_CALL, describe)
+    async_describe_event(DOMAIN, EVENT_RECORD, describe_record)
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"

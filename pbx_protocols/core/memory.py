@@ -60,6 +60,7 @@ class MemoryPduLink(PduLink):
 
     async def receive(self) -> bytes:
         """Return the next PDU from the other end."""
+        await asyncio.sleep(0)  # a full inbox must not keep the reader from yielding
         while not self._inbox:
             if self._closed:
                 raise ConnectionClosed(f"{self.description} closed by the peer")

@@ -17,6 +17,8 @@ from .errors import ConnectionClosed, ConnectionFailed
 RAW_LOGGER: Final = logging.getLogger("pbx_protocols.raw")
 READ_CHUNK: Final = 4096
 CONNECT_TIMEOUT: Final = 10.0
+#: How long closing waits for unsent bytes to leave before cutting the connection.
+CLOSE_TIMEOUT: Final = 2.0
 # TCP keepalive finds a silently dead peer (a PBX that lost power) even when the protocol is
 # idle; see home-assistant/core#61880 for what happens without it.
 TCP_KEEPALIVE_IDLE: Final = 60
@@ -61,6 +63,10 @@ class PduLink(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Close the link; safe to call more than once."""
+
+    async def abort(self) -> None:
+        """Drop the link at once, whatever is still waiting to be sent."""
+        await self.close()
 
 
 def redacted_hex(payload: bytes, redactor: Redactor | None = None) -> str:
@@ -123,13 +129,22 @@ class StreamPduLink(PduLink):
         return payload
 
     async def close(self) -> None:
-        """Close the stream."""
+        """Close the stream; a peer that does not read what is left is cut off."""
         if self._writer.is_closing():
             return
         self._writer.close()
-        # The peer may already be gone; closed is closed.
+        # The peer may already be gone; closed is closed. One that stopped reading would
+        # keep the unsent bytes (and us) waiting for ever.
         with contextlib.suppress(ConnectionError, OSError):
-            await self._writer.wait_closed()
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await self._writer.wait_closed()
+            except TimeoutError:
+                self._writer.transport.abort()
+
+    async def abort(self) -> None:
+        """Drop the connection at once, unsent bytes and all."""
+        self._writer.transport.abort()
 
 
 def enable_tcp_keepalive(writer: asyncio.StreamWriter) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
@@ -73,11 +75,14 @@ class PanasonicConfig:
     request_timeout: float = REQUEST_TIMEOUT
     requests_in_flight: int = MAX_REQUESTS_IN_FLIGHT
     monitor_wait: float = MONITOR_WAIT
+    monitor_retry: float = MONITOR_RETRY_INITIAL
     call_records: bool = True
+    #: Opens the link instead of TCP or USB (an in-memory simulator, a test, a tunnel).
+    open_link: Callable[[], Awaitable[PduLink]] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if (self.host is None) == (self.usb is None):
-            raise ValueError("give either a host or USB settings")
+        if [self.host, self.usb, self.open_link].count(None) != 2:
+            raise ValueError("give one of a host, USB settings or a link opener")
 
     @property
     def credentials(self) -> Credentials | None:
@@ -104,7 +109,7 @@ class PanasonicClient(PbxClient):
     def __init__(
         self, config: PanasonicConfig, *, reconnect_policy: ReconnectPolicy | None = None
     ) -> None:
-        where = f"{config.host}:{config.port}" if config.host else "USB"
+        where = f"{config.host}:{config.port}" if config.host else "USB" if config.usb else "link"
         super().__init__(
             name=config.name or f"Panasonic PBX at {where}", reconnect_policy=reconnect_policy
         )
@@ -117,8 +122,10 @@ class PanasonicClient(PbxClient):
         """Identity of the PBX: the address it is reached at is all CSTA tells."""
         if self.config.host is not None:
             unique_id = f"{self.config.host}:{self.config.port}"
-        else:
+        elif self.config.usb is not None:
             unique_id = f"usb:{self._usb_identifier or 'unknown'}"
+        else:
+            unique_id = f"link:{id(self.config.open_link):x}"
         return PbxInfo("Panasonic", "KX-TDA/TDE/NS", unique_id, self.name)
 
     @property
@@ -129,6 +136,8 @@ class PanasonicClient(PbxClient):
     # -- session ------------------------------------------------------------------------
 
     async def _open_link(self) -> PduLink:
+        if self.config.open_link is not None:
+            return await self.config.open_link()
         if self.config.usb is not None:
             usb_link = await UsbPduLink.open(self.config.usb)
             self._usb_identifier = usb_link.info.identifier
@@ -177,11 +186,14 @@ class PanasonicClient(PbxClient):
         """Monitor every extension and read its calls; wait a while for it, not forever."""
         assert isinstance(session, CstaSession)
         numbers = self.tracker.extension_numbers
-        work = self._spawn_for_session(self._monitor_all(session, numbers), "monitors")
+        first_pass = asyncio.Event()
+        self._spawn_for_session(self._monitor_all(session, numbers, first_pass), "monitors")
         if self.config.call_records:
             self._spawn_for_session(self._start_call_records(session), "call records")
-        done, _ = await asyncio.wait({work}, timeout=self.config.monitor_wait)
-        if not done:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.config.monitor_wait):
+                await first_pass.wait()
+        if not first_pass.is_set():
             pending = len([n for n in numbers if not self._mapper.cross_ref_of(n)])
             _LOGGER.info(
                 "%s: %d extension(s) not monitored yet; they follow in the background",
@@ -189,9 +201,15 @@ class PanasonicClient(PbxClient):
                 pending,
             )
 
-    async def _monitor_all(self, session: CstaSession, numbers: list[str]) -> None:
-        """Start monitors (a window at a time); retry the unanswered ones until they run."""
-        delay = MONITOR_RETRY_INITIAL
+    async def _monitor_all(
+        self, session: CstaSession, numbers: list[str], first_pass: asyncio.Event
+    ) -> None:
+        """Start monitors (a window at a time); retry the unanswered ones until they run.
+
+        ``first_pass`` is set once every extension was tried once: connect() waits for that,
+        the retries go on in the background.
+        """
+        delay = self.config.monitor_retry
         pending = numbers
         while True:
             outcomes = await run_windowed(
@@ -199,11 +217,12 @@ class PanasonicClient(PbxClient):
                 lambda number: self._monitor(session, number),
                 self.config.requests_in_flight,
             )
+            first_pass.set()
             failed = [n for n, ok in zip(pending, outcomes, strict=True) if ok is not True]
             if not failed:
                 return
             _LOGGER.warning(
-                "%s did not answer the monitor of %d extension(s) (%s); retrying in %g s",
+                "%s: %d extension(s) not monitored yet (%s); retrying in %g s",
                 self.name,
                 len(failed),
                 ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""),

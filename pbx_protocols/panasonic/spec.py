@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import asn1tools
+from asn1tools.codecs import ber, type_checker
 
 _LOGGER = logging.getLogger(__name__)
 ASN1_DIRECTORY: Final = Path(__file__).with_name("asn1")
 
+#: Changes whenever what is pickled changes (e.g. the tolerant enumerations).
+_CACHE_FORMAT: Final = b"tolerant-enumerations-1"
 #: asn1tools' compiled specification (asn1tools ships no type information).
 type Asn1Specification = Any
 
@@ -30,23 +33,85 @@ def _sources() -> list[Path]:
 
 
 def _cache_path() -> Path:
-    digest = hashlib.sha256(asn1tools.__version__.encode())
+    digest = hashlib.sha256(asn1tools.__version__.encode() + _CACHE_FORMAT)
     for source in _sources():
         digest.update(source.read_bytes())
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(root) / "pbx-protocols" / f"panasonic-asn1-{digest.hexdigest()[:16]}.pickle"
 
 
+class _TolerantEnumerated(ber.Enumerated):  # type: ignore[misc]  # asn1tools is untyped
+    """An ENUMERATED that decodes a value the specification does not list to its number.
+
+    A PBX newer than the standard (or than our copy of it) sends causes and states we do not
+    know; dropping the whole event for one of them would lose everything else it says.
+    """
+
+    def decode_content(self, data: bytearray, offset: int, length: int) -> tuple[Any, int]:
+        end = offset + length
+        value = int.from_bytes(data[offset:end], byteorder="big", signed=True)
+        return self.value_to_data.get(value, value), end
+
+    def encode_content(self, data: Any, values: Any = None) -> Any:  # noqa: ANN401
+        if isinstance(data, int) and not isinstance(data, bool):
+            return ber.encode_signed_integer(data)
+        return super().encode_content(data, values)
+
+
+class _TolerantEnumeratedCheck(type_checker.Enumerated):  # type: ignore[misc]
+    """Lets the raw number of an unknown enumeration value be encoded again."""
+
+    def encode(self, data: Any) -> None:  # noqa: ANN401
+        if not (isinstance(data, int) and not isinstance(data, bool)):
+            super().encode(data)
+
+
+_TOLERANT: Final = {
+    ber.Enumerated: _TolerantEnumerated,
+    type_checker.Enumerated: _TolerantEnumeratedCheck,
+}
+
+
+def _tolerate_unknown_enumerations(spec: Asn1Specification) -> Asn1Specification:
+    """Swap every compiled ENUMERATED (codec and type check) for the tolerant kind."""
+    seen: set[int] = set()
+    pending: list[Any] = list(spec.types.values())
+    while pending:  # iterative: the type graph has cycles and deep chains
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+            continue
+        if isinstance(item, dict):
+            pending.extend(item.values())
+            continue
+        if not type(item).__module__.startswith("asn1tools") or not hasattr(item, "__dict__"):
+            continue
+        replacement = _TOLERANT.get(type(item))
+        if replacement is not None:
+            item.__class__ = replacement
+        pending.extend(vars(item).values())
+    return spec
+
+
 @cache
 def specification() -> Asn1Specification:
     """Return the compiled BER specification (compiled once per process, cached on disk)."""
+    return _load_or_compile()
+
+
+def _load_or_compile() -> Asn1Specification:
     path = _cache_path()
     try:
         with path.open("rb") as cached:
             return pickle.load(cached)  # our own cache file, keyed by content hash
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass  # no usable cache: compile below
-    spec = asn1tools.compile_files([str(p) for p in _sources()], codec="ber")
+    spec = _tolerate_unknown_enumerations(
+        asn1tools.compile_files([str(p) for p in _sources()], codec="ber")
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")

@@ -228,6 +228,10 @@ class PanasonicStack(Stack):
         """Serve until interrupted."""
         host, port = args.listen
         password = password_from(args) or ""
+        try:
+            outside = OutsideParties(busy=args.outside_busy, no_answer=args.outside_no_answer)
+        except ValueError as err:
+            raise InvalidInput(str(err)) from err
         credentials = Credentials(args.username, password) if args.username else None
         config = SimulatorConfig(
             host=host,
@@ -239,7 +243,7 @@ class PanasonicStack(Stack):
             keepalive_interval=args.keepalive_interval,
             credentials=credentials,
             first_call_id=args.first_call_id,
-            outside=OutsideParties(busy=args.outside_busy, no_answer=args.outside_no_answer),
+            outside=outside,
             answer_delay=args.answer_delay,
             max_clients=args.max_clients,
         )

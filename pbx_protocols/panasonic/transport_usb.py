@@ -19,6 +19,7 @@ import usb.core
 import usb.util
 
 from ..core.errors import ConnectionClosed, ConnectionFailed, ProtocolError
+from ..core.log_throttle import RepeatedWarning
 from ..core.transport import PduLink, log_pdu
 from .framing import USB_PACKET_SIZE, NextLayer, UsbReassembler, unwrap_next_layer, usb_packets
 
@@ -174,6 +175,7 @@ class UsbPduLink(PduLink):
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="pbx-usb-write")
         self._reassembler = UsbReassembler()
         self._received: deque[bytes] = deque()
+        self._bad_packets = RepeatedWarning(_LOGGER)
         self._closed = False
         # A PDU spans several packets: two senders must never interleave theirs.
         self._send_lock = asyncio.Lock()
@@ -194,7 +196,7 @@ class UsbPduLink(PduLink):
         """Send one PDU as USB packets."""
         if self._closed:
             raise ConnectionClosed(f"{self.description} is closed")
-        log_pdu(">>", self.description, payload)
+        log_pdu(">>", self.description, payload, self.redactor)
         try:
             packets = usb_packets(payload)
         except ProtocolError as err:
@@ -224,7 +226,7 @@ class UsbPduLink(PduLink):
             if packet is not None:
                 self._take(packet)
         payload = self._received.popleft()
-        log_pdu("<<", self.description, payload)
+        log_pdu("<<", self.description, payload, self.redactor)
         return payload
 
     def _take(self, packet: bytes) -> None:
@@ -234,7 +236,7 @@ class UsbPduLink(PduLink):
                 return
             layer = unwrap_next_layer(message)
         except ProtocolError as err:
-            _LOGGER.warning("Ignoring USB data from %s: %s", self.description, err)
+            self._bad_packets.report("Ignoring USB data from %s: %s", self.description, err)
             return
         if layer.protocol == NextLayer.CSTA:
             self._received.append(layer.pdu)
@@ -246,6 +248,7 @@ class UsbPduLink(PduLink):
         if self._closed:
             return
         self._closed = True
+        self._bad_packets.flush()
         loop = asyncio.get_running_loop()
         with contextlib.suppress(usb.core.USBError):
             await self._call(self._writer, usb.util.dispose_resources, self._device)

@@ -15,6 +15,7 @@ from pbx_protocols.core.errors import (
     ConnectionFailed,
     InvalidInput,
     NoMatchingCall,
+    UnexpectedError,
     UnsupportedOperation,
 )
 from pbx_protocols.core.model import (
@@ -286,3 +287,24 @@ async def test_extension_updates_follow_every_change(time_travel):
     assert updates[-1].line_state is LineState.IDLE  # the quiet call vanished while down
     await client.close()
     assert updates[-1].line_state is LineState.UNKNOWN
+
+
+async def test_any_exception_from_a_stack_is_survived_and_logged_once(time_travel, caplog):
+    client = ScriptedClient([])
+    await client.connect()
+    client.outcomes = [TypeError("a bug"), TypeError("a bug"), KeyError("x"), None]
+    client.sessions[0].drop(ConnectionFailed("gone"))
+    await time_travel(30)
+    assert client.connected
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    # one traceback per kind of surprise, not one per attempt
+    assert [r.exc_info[0] for r in errors] == [TypeError, KeyError]
+    await client.close()  # nothing is re-raised
+
+
+async def test_a_surprise_on_first_connect_is_a_typed_error(caplog):
+    client = ScriptedClient([TypeError("a bug")])
+    with pytest.raises(UnexpectedError, match="a bug"):
+        await client.connect()
+    assert client.connection_state is ConnectionState.DISCONNECTED
+    assert "Unexpected error while connecting" in caplog.text

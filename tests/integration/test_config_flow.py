@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx.const import (
     CONF_EXTENSIONS,
+    CONF_LINK_TIMEOUT,
     CONF_NAMES,
     CONF_PREFIXES,
     CONF_VOICE_EXTENSION,
@@ -276,7 +277,12 @@ async def test_options(hass: HomeAssistant, loaded_entry):
     assert result["errors"] == {CONF_PREFIXES: "malformed_prefixes"}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_EXTENSIONS: ["101", "102"], CONF_PREFIXES: "0, 00", CONF_VOICE_EXTENSION: "101"},
+        {
+            CONF_EXTENSIONS: ["101", "102"],
+            CONF_PREFIXES: "0, 00",
+            CONF_VOICE_EXTENSION: "101",
+            CONF_LINK_TIMEOUT: 20,
+        },
     )
     assert result["step_id"] == "names"
     assert set(result["data_schema"].schema) == {"101", "102"}
@@ -288,9 +294,11 @@ async def test_options(hass: HomeAssistant, loaded_entry):
         CONF_EXTENSIONS: ["101", "102"],
         CONF_PREFIXES: ["0", "00"],
         CONF_VOICE_EXTENSION: "101",
+        CONF_LINK_TIMEOUT: 20.0,
         CONF_NAMES: {"101": "Reception"},
     }
     await hass.async_block_till_done()  # the entry reloads with the new options
+    assert loaded_entry.runtime_data.client.config.link_timeout == 20.0
     assert hass.states.get("sensor.extension_103_line") is None or (
         hass.states.get("sensor.extension_103_line").state == "unavailable"
     )
@@ -299,6 +307,7 @@ async def test_options(hass: HomeAssistant, loaded_entry):
         CONF_EXTENSIONS: ["101", "102"],
         CONF_PREFIXES: "0, 00",
         CONF_VOICE_EXTENSION: "101",
+        CONF_LINK_TIMEOUT: 20.0,
     }
 
 

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import (
     async_get_device_automations,
 )
 
-from custom_components.pbx.const import DOMAIN, EVENT_CALL
+from custom_components.pbx.const import DOMAIN, EVENT_CALL, EVENT_RECORD
 from custom_components.pbx.logbook import async_describe_events
 from tests.common import wait_until
 
@@ -126,6 +126,32 @@ async def test_device_trigger_fires_an_automation(
             simulator.pbx.clear_connection("0891", call)
     await wait_until(lambda: len(fired) >= 1)
     assert fired[0].data == {"trigger": trigger}
+
+
+async def test_call_records_reach_the_bus_and_the_logbook(
+    hass: HomeAssistant, loaded_entry, simulator
+):
+    records = async_capture_events(hass, EVENT_RECORD)
+    await wait_until(lambda: simulator.sessions[0]._services.cdr_cross_ref is not None)
+    call = simulator.pbx.incoming_call("0301234567", "102")
+    simulator.pbx.answer("102", call)
+    simulator.pbx.clear_connection("0301234567", call)
+    await wait_until(lambda: len(records) == 1)
+    (record,) = records
+    assert record.data["device_id"] == extension_device(hass, loaded_entry, "102").id
+    assert (record.data["caller"], record.data["called"], record.data["direction"]) == (
+        "0301234567",
+        "102",
+        "incoming",
+    )
+    assert record.data["trunk"] == "CO1"
+    described = {}
+    async_describe_events(hass, lambda domain, event, describe: described.update({event: describe}))
+    line = described[EVENT_RECORD](Event(EVENT_RECORD, {**record.data, "duration": 125.0}))
+    assert line == {
+        "name": "Extension 102",
+        "message": "call record: 0301234567 to 102, 2 min 5 s",
+    }
 
 
 async def test_logbook_lines(hass: HomeAssistant, loaded_entry):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -62,6 +64,16 @@ async def test_pbx_not_there_means_retry(hass: HomeAssistant, socket_enabled):
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "Cannot connect to the PBX" in entry.reason
+
+
+async def test_an_unexpected_failure_while_connecting_means_retry(
+    hass: HomeAssistant, simulator, entry
+):
+    """Whatever breaks in the library during setup, Home Assistant tries again later."""
+    entry.add_to_hass(hass)
+    with patch("asyncio.open_connection", side_effect=RuntimeError("a bug")):
+        await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
 async def test_refused_login_starts_reauthentication(hass: HomeAssistant, socket_enabled):

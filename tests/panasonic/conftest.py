@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from pbx_protocols.core.reconnect import ReconnectPolicy
 from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
 from pbx_protocols.panasonic.simulator import SimulatorConfig
 from tests.common import wait_until  # noqa: F401  # re-exported for the tests here
+from tests.panasonic.scripted import ScriptedPbx
 
 EXTENSIONS = ("101", "102", "103", "104")
 
@@ -72,3 +73,11 @@ class EventRecorder:
 @pytest.fixture
 def recorder() -> EventRecorder:
     return EventRecorder()
+
+
+@pytest.fixture
+async def pbx(socket_enabled) -> AsyncIterator[ScriptedPbx]:
+    scripted = ScriptedPbx()
+    await scripted.start()
+    yield scripted
+    await scripted.stop()

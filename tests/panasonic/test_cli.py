@@ -10,9 +10,11 @@ import sys
 import pytest
 
 from pbx_protocols.cli import run
-from pbx_protocols.panasonic.codec import Invoke
+from pbx_protocols.panasonic.codec import Credentials, Invoke
 from pbx_protocols.panasonic.framing import usb_packets
 from pbx_protocols.panasonic.operations import Opcode
+from pbx_protocols.panasonic.simulator import SimulatorConfig
+from tests.panasonic.conftest import EXTENSIONS
 from tests.panasonic.test_vectors import VECTORS, seed_originated_event
 
 
@@ -137,8 +139,19 @@ async def test_simulate_and_monitor_show_the_basic_call(socket_enabled):
     finally:
         simulator.terminate()
         await simulator.wait()
-    events = [json.loads(line) for line in out.decode().splitlines()]
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    events = [line for line in lines if "event" in line]
+    records = [line for line in lines if line.get("record") == "call"]
     assert {"extension", "event", "state", "peer", "call_id", "direction"} <= set(events[0])
+    # Every finished call also comes as a call detail record.
+    assert records
+    assert (records[0]["calling"], records[0]["called"], records[0]["extension"]) == (
+        "101",
+        "102",
+        "101",
+    )
+    assert records[0]["duration"] > 0
+    assert records[0]["ended"] is not None
     by_call: dict[str, dict[str, list[tuple[str, str | None]]]] = {}
     for event in events:
         by_call.setdefault(event["call_id"], {}).setdefault(event["extension"], []).append(
@@ -191,3 +204,30 @@ def test_event_report_decodes_with_the_cli(capsys):
             }
         }
     }
+
+
+@pytest.mark.parametrize(
+    "simulator_config",
+    [SimulatorConfig(port=0, extensions=EXTENSIONS, credentials=Credentials("cti", "s3 cret"))],
+)
+async def test_the_password_can_stay_out_of_the_process_list(simulator, tmp_path, monkeypatch):
+    login = ("--username", "cti")
+    monkeypatch.setenv("PBX_TEST_PASSWORD", "s3 cret")
+    by_env = await cli(
+        *call_command(simulator, "101", "102"), *login, "--password-env", "PBX_TEST_PASSWORD"
+    )
+    _, err = await by_env.communicate()
+    assert by_env.returncode == 0, err.decode()
+    secret = tmp_path / "password"
+    secret.write_text("s3 cret\n")
+    by_file = await cli(
+        *call_command(simulator, "103", "104"), *login, "--password-file", str(secret)
+    )
+    _, err = await by_file.communicate()
+    assert by_file.returncode == 0, err.decode()
+    missing = await cli(
+        *call_command(simulator, "101", "103"), *login, "--password-env", "NOT_SET_ANYWHERE"
+    )
+    _, err = await missing.communicate()
+    assert missing.returncode == 2
+    assert "the environment variable NOT_SET_ANYWHERE is not set" in err.decode()

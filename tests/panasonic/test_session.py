@@ -8,9 +8,7 @@ nothing it has already received is lost.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,105 +19,18 @@ from pbx_protocols.core.errors import (
     ConnectionFailed,
     RequestTimeout,
 )
-from pbx_protocols.core.transport import StreamPduLink, open_tcp_link
 from pbx_protocols.panasonic.codec import (
     Aare,
     Abort,
     Invoke,
-    Pdu,
     ReleaseRequest,
     ReleaseResponse,
     ReturnResult,
-    decode_pdu,
     encode_value,
 )
-from pbx_protocols.panasonic.framing import TcpFramer
 from pbx_protocols.panasonic.kme import pos_ack_result
 from pbx_protocols.panasonic.operations import OPERATIONS, Opcode
-from pbx_protocols.panasonic.session import CstaSession
-
-
-class ScriptedPbx:
-    """A TCP peer that speaks framed PDUs exactly as the test tells it to."""
-
-    def __init__(self) -> None:
-        self.links: asyncio.Queue[StreamPduLink] = asyncio.Queue()
-        self._server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await self.links.put(StreamPduLink(reader, writer, TcpFramer(), "scripted pbx"))
-
-        self._server = await asyncio.start_server(accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        while not self.links.empty():
-            await self.links.get_nowait().close()
-
-
-class Peer:
-    """The PBX's end of one connection."""
-
-    def __init__(self, link: StreamPduLink) -> None:
-        self.link = link
-
-    async def receive(self) -> Pdu:
-        async with asyncio.timeout(5):
-            return decode_pdu(await self.link.receive())
-
-    async def send(self, pdu: Pdu) -> None:
-        await self.link.send(pdu.encode())
-
-
-@pytest.fixture
-async def pbx(socket_enabled) -> AsyncIterator[ScriptedPbx]:
-    scripted = ScriptedPbx()
-    await scripted.start()
-    yield scripted
-    await scripted.stop()
-
-
-class Connection:
-    """A session on the client's side, its events, and the PBX's side of the socket."""
-
-    def __init__(self, session: CstaSession, peer: Peer, events: list[dict[str, Any]]) -> None:
-        self.session = session
-        self.peer = peer
-        self.events = events
-
-
-async def connect(pbx: ScriptedPbx, **options: Any) -> tuple[CstaSession, list[dict[str, Any]]]:
-    link = await open_tcp_link("127.0.0.1", pbx.port, TcpFramer())
-    events: list[dict[str, Any]] = []
-    return CstaSession(link, on_event=events.append, **options), events
-
-
-@contextlib.asynccontextmanager
-async def associated(pbx: ScriptedPbx, **options: Any) -> AsyncIterator[Connection]:
-    session, events = await connect(pbx, **options)
-    opening = asyncio.create_task(session.open())
-    peer = Peer(await pbx.links.get())
-    assert (await peer.receive()).kind == "aarq"
-    await peer.send(Aare(result=0))
-    await opening
-    try:
-        yield Connection(session, peer, events)
-    finally:
-        # Answer our release like a PBX would, so closing takes no RELEASE_TIMEOUT.
-        answering = asyncio.create_task(_answer_release(peer))
-        await session.close()
-        answering.cancel()
-
-
-async def _answer_release(peer: Peer) -> None:
-    with contextlib.suppress(ConnectionClosed):
-        while not isinstance(await peer.receive(), ReleaseRequest):
-            pass
-        await peer.send(ReleaseResponse())
+from tests.panasonic.scripted import Peer, ScriptedPbx, associated, connect
 
 
 async def refused_with(pbx: ScriptedPbx, aare: Aare) -> None:

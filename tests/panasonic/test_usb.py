@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import usb.core
 import usb.util
@@ -80,8 +82,26 @@ async def test_noise_and_maintenance_traffic_do_not_disturb_csta(simulator, reco
         simulator.pbx.incoming_call("0301", "103")
         assert (await recorder.wait_for("103", "ringing")).peer == "0301"
         assert client.connected
-    assert caplog.text.count("Ignoring USB data from usb") == 3
+    # the first bad packet is a warning; the other two are counted when the link closes
+    assert caplog.text.count("Ignoring USB data from usb") == 1
+    assert "and 2 more like it" in caplog.text
     assert "Ignoring a PDU" not in caplog.text  # maintenance traffic never reached CSTA
+
+
+async def test_a_flood_of_bad_packets_logs_once(simulator, recorder, caplog):
+    backend = simulator.usb_backend()
+    client = PanasonicClient(
+        PanasonicConfig(usb=UsbSettings(backend=backend)), reconnect_policy=fast_policy()
+    )
+    client.subscribe_events(recorder)
+    async with client:
+        cable = backend.handles[-1].cable
+        for _ in range(5000):
+            cable.send_packet(bytes([0x07, 0x03, 1, 2, 3]))
+        simulator.pbx.incoming_call("0301", "103")
+        await recorder.wait_for("103", "ringing", timeout=30)
+        ours = [r for r in caplog.records if r.name.startswith("pbx_protocols")]
+        assert len([r for r in ours if r.levelno >= logging.WARNING]) == 1
 
 
 async def test_no_device_is_a_connection_failure(simulator):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Self
 
+from ...core.memory import memory_link_pair
 from ...core.transport import PduLink, StreamPduLink, enable_tcp_keepalive
 from ..client import DEFAULT_PORT
 from ..codec import Credentials
@@ -69,7 +70,8 @@ class SimulatorConfig:
     """What the simulated PBX looks like and does."""
 
     host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
+    #: TCP port to listen on (0: any free one; None: no TCP, memory links only).
+    port: int | None = DEFAULT_PORT
     extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
     scenario: str | None = None
     #: Multiplies every delay of the scenario: 0.1 runs it ten times as fast.
@@ -108,6 +110,7 @@ class PanasonicSimulator:
             credentials=self.config.credentials,
             answer_delay=self.config.answer_delay,
         )
+        self._unanswered: dict[int, int] = {}
         #: Cleared by freeze(): the PBX stops reading and sending, like a stopped process.
         self._running = asyncio.Event()
         self._running.set()
@@ -115,6 +118,7 @@ class PanasonicSimulator:
         self._server: asyncio.Server | None = None
         self._scenario: asyncio.Task[None] | None = None
         self._serving: set[asyncio.Task[None]] = set()
+        self._memory_tasks: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -135,12 +139,19 @@ class PanasonicSimulator:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        """Listen for clients and start the scenario."""
+        """Listen for clients (unless the port is None) and start the scenario."""
         await async_load_specification()
-        self._server = await asyncio.start_server(
-            self._serve_tcp, self.config.host, self.config.port
-        )
+        if self.config.port is not None:
+            self._server = await asyncio.start_server(
+                self._serve_tcp, self.config.host, self.config.port
+            )
         self.start_scenario()
+
+    async def open_memory_link(self) -> PduLink:
+        """Serve a client in memory; return the client's end (for ``PanasonicConfig.open_link``)."""
+        client_end, pbx_end = memory_link_pair("simulated PBX in memory")
+        self._memory_tasks.add(asyncio.create_task(self.serve_link(pbx_end)))
+        return client_end
 
     def start_scenario(self) -> None:
         """Start the configured scenario (if any and not running)."""
@@ -169,9 +180,10 @@ class PanasonicSimulator:
         if self._server is not None:
             self._server.close()
         await self.drop_clients()
-        for task in list(self._serving):
+        for task in [*self._serving, *self._memory_tasks]:
             task.cancel()
-        await asyncio.gather(*self._serving, return_exceptions=True)
+        await asyncio.gather(*self._serving, *self._memory_tasks, return_exceptions=True)
+        self._memory_tasks.clear()
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
@@ -191,6 +203,10 @@ class PanasonicSimulator:
             self._running.clear()
         else:
             self._running.set()
+
+    def leave_unanswered(self, opcode: int, count: int = 1) -> None:
+        """Let the next ``count`` requests of an operation go unanswered (a PBX under load)."""
+        self._unanswered[opcode] = self._unanswered.get(opcode, 0) + count
 
     def set_answer_delay(self, seconds: float) -> None:
         """Delay every answer by ``seconds`` for clients that connect from now on."""
@@ -212,6 +228,7 @@ class PanasonicSimulator:
             self.settings,
             running=self._running,
             rng=random.Random(self._rng.random()),
+            unanswered=self._unanswered,
         )
         self.sessions.append(session)
         task = asyncio.current_task()

@@ -107,12 +107,15 @@ class SimulatorSession:
         *,
         running: asyncio.Event | None = None,
         rng: random.Random | None = None,
+        unanswered: dict[int, int] | None = None,
     ) -> None:
         self._pbx = pbx
         self._link = link
         link.redactor = credential_spans
         self._settings = settings
         self._rng = rng or random.Random()
+        #: Test knob shared by all sessions: how many requests of an operation go unanswered.
+        self._unanswered = unanswered if unanswered is not None else {}
         self._associated = False
         self._invoke_ids = itertools.count(1)
         self._keepalives_sent = 0
@@ -262,6 +265,9 @@ class SimulatorSession:
 
     async def _invoked(self, invoke: Invoke) -> None:
         try:
+            if self._unanswered.get(invoke.opcode, 0) > 0:
+                self._unanswered[invoke.opcode] -= 1
+                return  # lost, as by a PBX under load
             if self._settings.answer_delay:
                 await asyncio.sleep(self._settings.answer_delay)
             answer = await self._answer(invoke)
@@ -330,7 +336,7 @@ class SimulatorSession:
                 self.description,
                 self._outbox.qsize(),
             )
-            self._spawn(self._link.close())
+            self._spawn(self._link.abort())
 
     async def _write_loop(self) -> None:
         with contextlib.suppress(ConnectionFailed):
