@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Import the project's custom_components before the test harness puts its own package of
 # that name on the path; otherwise Home Assistant finds no custom integration
-# (see ../shared/home-assistant.md, toolchain gotcha).
+# (a known quirk of the test harness).
 import custom_components.pbx  # noqa: F401  # isort: skip
 
 import asyncio

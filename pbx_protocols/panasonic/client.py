@@ -16,6 +16,7 @@ from ..core.errors import (
     ConnectionFailed,
     DiscoveryFailed,
     PbxError,
+    ProtocolError,
     RequestTimeout,
 )
 from ..core.model import CallInfo, Capability, PbxInfo
@@ -236,7 +237,7 @@ class PanasonicClient(PbxClient):
         """Monitor one extension and read its calls; True when done, False to retry later."""
         argument = {"monitorObject": ("deviceObject", device_id(number))}
         try:
-            cross_ref = await session.request(Opcode.MONITOR_START, argument, _cross_ref)
+            cross_ref = await session.request(Opcode.MONITOR_START, argument, monitor_cross_ref)
         except RequestTimeout:
             return False  # a busy PBX: try again later
         except CommandRejected as err:
@@ -259,7 +260,7 @@ class PanasonicClient(PbxClient):
         """Read an extension's calls from the PBX into the tracker (snapshotDevice)."""
         argument = {"snapshotObject": device_id(number)}
         try:
-            calls = await session.request(Opcode.SNAPSHOT_DEVICE, argument, _snapshot_calls)
+            calls = await session.request(Opcode.SNAPSHOT_DEVICE, argument, snapshot_result_calls)
         except PbxError as err:
             _LOGGER.debug("No snapshot of %s: %s", number, err)
             return
@@ -277,8 +278,8 @@ class PanasonicClient(PbxClient):
     def _on_record(self, report: dict[str, Any]) -> None:
         try:
             records = call_records(report, utc_now)
-        except (KeyError, IndexError, TypeError, ValueError) as err:
-            _LOGGER.debug("Unusable call record from %s: %r", self.name, err)
+        except ProtocolError as err:
+            _LOGGER.debug("%s: %s", self.name, err)
             return
         for record in records:
             self._publish_record(record)
@@ -321,10 +322,12 @@ class PanasonicClient(PbxClient):
         await self._active_session().invoke(Opcode.SINGLE_STEP_TRANSFER_CALL, argument)
 
 
-def _cross_ref(result: Asn1Value) -> bytes:
+def monitor_cross_ref(result: Asn1Value) -> bytes:
+    """The cross reference of a started monitor (MonitorStartResult)."""
     return bytes(result["crossRefIdentifier"])
 
 
-def _snapshot_calls(result: Asn1Value) -> list[CallInfo]:
+def snapshot_result_calls(result: Asn1Value) -> list[CallInfo]:
+    """The calls in a SnapshotDeviceResult."""
     kind, data = result["crossRefIDorSnapshotData"]
     return snapshot_calls(data) if kind == "snapshotData" else []

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from ..core.errors import ProtocolError
 from ..core.model import CallRecord, Direction
-from ..core.render import int_text
+from ..core.render import int_text, safe_repr
 from .codec import Asn1Value
 from .devices import subject_number
 
@@ -41,10 +42,16 @@ CONDITIONS: Final = {
 
 
 def call_records(report: dict[str, Any], clock: Callable[[], datetime]) -> list[CallRecord]:
-    """Translate a CDRReportArgument into call records (one per CDRInformationItem)."""
-    condition = _condition(report.get("extensions"))
-    vendor = {"cdr_cross_ref": bytes(report["cdrCrossRefID"]).hex()}
-    return [_record(item, condition, vendor, clock()) for item in report["cdrInfo"]]
+    """Translate a CDRReportArgument into call records (one per CDRInformationItem).
+
+    Raises ProtocolError if the report does not have the shape of one.
+    """
+    try:
+        condition = _condition(report.get("extensions"))
+        vendor = {"cdr_cross_ref": bytes(report["cdrCrossRefID"]).hex()}
+        return [_record(item, condition, vendor, clock()) for item in report["cdrInfo"]]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+        raise ProtocolError(f"unusable call record: {safe_repr(report)}") from err
 
 
 def _record(

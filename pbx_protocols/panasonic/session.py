@@ -241,7 +241,7 @@ class CstaSession:
             except TimeoutError as err:
                 raise RequestTimeout(name, self._request_timeout) from err
         if isinstance(reply, ReturnResult):
-            return _checked_result(opcode, reply)
+            return checked_result(opcode, reply)
         raise CommandRejected(name, reply.reason)
 
     async def request[T](
@@ -252,13 +252,7 @@ class CstaSession:
         ``parse`` may index the decoded value freely: a value of the wrong shape (a PBX
         answering with something else than the operation's result) becomes ProtocolError.
         """
-        result = await self.invoke(opcode, argument)
-        try:
-            return parse(result)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
-            raise ProtocolError(
-                f"{operation_name(opcode)} answered with an unexpected result: {safe_repr(result)}"
-            ) from err
+        return parse_result(opcode, await self.invoke(opcode, argument), parse)
 
     async def device_list(self) -> list[KmeDevice]:
         """Read the PBX's extensions through the KME device list (all segments)."""
@@ -266,7 +260,7 @@ class CstaSession:
         cross_ref: bytes | None = None
         try:
             cross_ref = await self.request(
-                Opcode.ESCAPE, device_list_request(), _device_list_cross_ref
+                Opcode.ESCAPE, device_list_request(), device_list_cross_ref
             )
             in_progress = self._device_lists.setdefault(cross_ref, _DeviceListInProgress())
             devices: list[KmeDevice] = []
@@ -399,7 +393,17 @@ class CstaSession:
         await self._link.send(pdu.encode())
 
 
-def _checked_result(opcode: Opcode, reply: ReturnResult) -> Asn1Value:
+def parse_result[T](opcode: Opcode, result: Asn1Value, parse: Callable[[Asn1Value], T]) -> T:
+    """Read a result value with ``parse``; a value of the wrong shape is a ProtocolError."""
+    try:
+        return parse(result)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+        raise ProtocolError(
+            f"{operation_name(opcode)} answered with an unexpected result: {safe_repr(result)}"
+        ) from err
+
+
+def checked_result(opcode: Opcode, reply: ReturnResult) -> Asn1Value:
     """The answer's result if it has the shape the operation promises; else ProtocolError."""
     name = operation_name(opcode)
     if reply.opcode is not None and reply.opcode != opcode:
@@ -413,7 +417,8 @@ def _checked_result(opcode: Opcode, reply: ReturnResult) -> Asn1Value:
     return reply.result
 
 
-def _device_list_cross_ref(result: Asn1Value) -> bytes:
+def device_list_cross_ref(result: Asn1Value) -> bytes:
+    """The cross reference the PBX acknowledged a device-list request with."""
     cross_ref = pos_ack_cross_ref(result)
     if cross_ref is None:
         raise CommandRejected("escape", "the PBX did not acknowledge the device list request")
