@@ -23,11 +23,18 @@ Panasonic PDUs seen in public traffic are under 200 bytes and USB cannot carry m
 MAX_OBJECT_IDENTIFIER: Final = 64
 """Longest OBJECT IDENTIFIER (content bytes) accepted; CSTA's are 5 to 7 bytes long."""
 
-#: How deep the limit check reads. Identifiers sit at most this deep in our ASN.1: three
-#: levels in ACSE, two in ROSE (the operation code); arguments hold none.
+MAX_ACSE_ELEMENTS: Final = 64
+"""Most BER elements an ACSE PDU (association, release, abort) may hold; real ones have
+about a dozen. Bounds the check's own work by count, not by size: a PDU packed with
+thousands of empty elements is refused before anything else reads it.
+"""
+
+#: How deep the ACSE check reads: identifiers sit at most three levels down.
 _ACSE_DEPTH: Final = 4
-_ROSE_DEPTH: Final = 2
+#: Elements of a ROSE envelope read: invoke id, linked id, operation code, argument.
+_ROSE_ELEMENTS: Final = 4
 _OBJECT_IDENTIFIER_TAG: Final = 0x06
+_SEQUENCE_TAG: Final = 0x30
 #: IMPLICIT identifiers: mechanism-name is [11] in an AARQ and [9] in an AARE.
 _IMPLICIT_IDENTIFIER_TAGS: Final = {0x60: frozenset({0x8B}), 0x61: frozenset({0x89})}
 _CONSTRUCTED: Final = 0x20
@@ -94,7 +101,11 @@ def children(data: bytes, parent: Element) -> Iterator[Element]:
 
 
 def check_pdu_limits(data: bytes) -> None:
-    """Raise ProtocolError if the PDU is too large, badly nested or carries a huge identifier."""
+    """Raise ProtocolError if the PDU is too large, badly nested or carries a huge identifier.
+
+    The work is bounded by the envelope, not by what the peer packs inside it: of an ACSE
+    PDU at most :data:`MAX_ACSE_ELEMENTS` elements are read, of a ROSE PDU the envelope.
+    """
     if len(data) > MAX_PDU_SIZE:
         raise ProtocolError(f"PDU of {len(data)} bytes exceeds the {MAX_PDU_SIZE}-byte limit")
     top = read_element(data, 0, len(data))
@@ -102,26 +113,53 @@ def check_pdu_limits(data: bytes) -> None:
         raise ProtocolError(
             f"{len(data) - top.end} unexpected byte(s) after the PDU", data=data, offset=top.end
         )
-    identifier_tags = {_OBJECT_IDENTIFIER_TAG} | _IMPLICIT_IDENTIFIER_TAGS.get(top.tag, set())
-    depth = _ACSE_DEPTH if top.tag < 0x80 else _ROSE_DEPTH
+    if top.tag < 0x80:
+        _check_acse(data, top)
+    else:
+        _check_rose(data, top)
+
+
+def _check_identifier(data: bytes, element: Element, tags: frozenset[int]) -> None:
+    if element.tag in tags and element.end - element.start > MAX_OBJECT_IDENTIFIER:
+        raise ProtocolError(
+            f"object identifier of {element.end - element.start} bytes",
+            data=data,
+            offset=element.start,
+        )
+
+
+def _check_acse(data: bytes, top: Element) -> None:
+    budget = MAX_ACSE_ELEMENTS
+    tags = frozenset({_OBJECT_IDENTIFIER_TAG}) | _IMPLICIT_IDENTIFIER_TAGS.get(top.tag, set())
     # Iterative, level by level: a deeply nested PDU cannot exhaust the stack here.
     level = [top]
-    for _ in range(depth):
+    for _ in range(_ACSE_DEPTH):
         inner: list[Element] = []
         for element in level:
-            if not element.constructed:
-                continue
-            for child in children(data, element):
-                if child.tag in identifier_tags and child.end - child.start > (
-                    MAX_OBJECT_IDENTIFIER
-                ):
-                    raise ProtocolError(
-                        f"object identifier of {child.end - child.start} bytes",
-                        data=data,
-                        offset=child.start,
-                    )
-                inner.append(child)
+            if element.constructed:
+                for child in children(data, element):
+                    budget -= 1
+                    if budget < 0:
+                        raise ProtocolError(
+                            f"association PDU with more than {MAX_ACSE_ELEMENTS} elements",
+                            data=data,
+                            offset=child.start,
+                        )
+                    _check_identifier(data, child, tags)
+                    inner.append(child)
         level = inner
+
+
+def _check_rose(data: bytes, top: Element) -> None:
+    tags = frozenset({_OBJECT_IDENTIFIER_TAG})
+    for index, child in enumerate(children(data, top)):
+        if index == _ROSE_ELEMENTS:
+            break
+        _check_identifier(data, child, tags)
+        if child.tag == _SEQUENCE_TAG and index == 1:  # ReturnResult: { opcode, result }
+            for inner in children(data, child):
+                _check_identifier(data, inner, tags)
+                break
 
 
 def credential_spans(pdu: bytes) -> list[tuple[int, int]]:

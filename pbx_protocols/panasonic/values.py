@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Final
 
 import asn1tools
@@ -75,4 +76,6 @@ def to_json(value: Asn1Value) -> Any:  # noqa: ANN401  # JSON is as dynamic as i
         return [to_json(item) for item in value]
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).hex()
+    if isinstance(value, (datetime, date)):  # GeneralizedTime (call detail records)
+        return value.isoformat()
     return json_value(value)
