@@ -1,24 +1,34 @@
-"""Command line: ``pbx-protocols {decode,monitor,simulate,call} TYPE ...``, JSON lines out."""
+"""Command line: ``pbx-protocols {decode,monitor,simulate,call} TYPE ...``, JSON lines out.
+
+Only the stack named on the command line is imported (with its protocol libraries), and
+asyncio only by the commands that talk to a PBX: ``--version`` and ``--help`` stay fast.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .core.errors import ConnectionFailed, PbxError
-from .core.model import CallEvent, CallRecord
-from .stacks import Stack, all_stacks
+from .stacks import STACKS, Stack
+
+if TYPE_CHECKING:
+    from .core.model import CallEvent, CallRecord
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+COMMANDS = {
+    "decode": "decode PDUs given as hex, one JSON object per PDU",
+    "monitor": "print one JSON line per call event (and call record)",
+    "simulate": "run a simulated PBX that speaks the real protocol",
+    "call": "let an extension call a number",
+}
 
 
 class UsageError(Exception):
@@ -43,8 +53,18 @@ def _parse_duration(text: str) -> float:
     return value
 
 
-def build_parser(stacks: dict[str, Stack]) -> argparse.ArgumentParser:
-    """Build the argument parser for every known stack."""
+def _chosen(argv: Sequence[str]) -> tuple[str | None, str | None]:
+    """The command and stack named on the command line, if any (before parsing)."""
+    words = [word for word in argv if not word.startswith("-")]
+    command = words[0] if words and words[0] in COMMANDS else None
+    stack = words[1] if command and len(words) > 1 and words[1] in STACKS else None
+    return command, stack
+
+
+def build_parser(
+    loaded: dict[str, Stack], chosen: tuple[str | None, str | None] = (None, None)
+) -> argparse.ArgumentParser:
+    """The parser; stacks in ``loaded`` get their options under the chosen command."""
     parser = _Parser(
         prog="pbx-protocols",
         description="Talk to legacy PBXs: decode PDUs, monitor extensions, place calls, "
@@ -52,18 +72,14 @@ def build_parser(stacks: dict[str, Stack]) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pbx-protocols {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    helps = {
-        "decode": "decode PDUs given as hex, one JSON object per PDU",
-        "monitor": "print one JSON line per call event",
-        "simulate": "run a simulated PBX that speaks the real protocol",
-        "call": "let an extension call a number",
-    }
-    for command, text in helps.items():
+    for command, text in COMMANDS.items():
         sub = commands.add_parser(command, help=text, description=text)
         types = sub.add_subparsers(dest="type", metavar="TYPE", required=True)
-        for stack in stacks.values():
-            typed = types.add_parser(stack.name, help=stack.title, description=stack.title)
-            _add_command_arguments(command, stack, typed)
+        for name, entry in STACKS.items():
+            typed = types.add_parser(name, help=entry.title, description=entry.title)
+            stack = loaded.get(name)
+            if stack is not None and chosen[0] in (None, command):
+                _add_command_arguments(command, stack, typed)
     return parser
 
 
@@ -82,6 +98,9 @@ def _add_command_arguments(command: str, stack: Stack, parser: argparse.Argument
 
 
 async def _monitor(stack: Stack, args: argparse.Namespace) -> None:
+    import asyncio  # only the commands that talk to a PBX need it
+    import contextlib
+
     client = stack.create_client(args)
     done = asyncio.get_running_loop().create_future()
 
@@ -106,6 +125,10 @@ async def _call(stack: Stack, args: argparse.Namespace) -> None:
 
 
 def _run(coroutine_factory: Callable[[], Any]) -> None:
+    import asyncio
+    import contextlib
+    import logging
+
     # The link's story (lost, restored, refusals) goes to stderr; stdout stays JSON.
     logging.basicConfig(level=logging.WARNING, format="pbx-protocols: %(message)s")
     logging.getLogger("pbx_protocols").setLevel(logging.INFO)
@@ -115,10 +138,15 @@ def _run(coroutine_factory: Callable[[], Any]) -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    stacks = all_stacks()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments == ["--version"]:  # answered before anything else is even imported
+        print(f"pbx-protocols {__version__}")
+        return EXIT_OK
+    chosen = _chosen(arguments)
     try:
-        args = build_parser(stacks).parse_args(argv)
-        stack = stacks[args.type]
+        loaded = {chosen[1]: STACKS[chosen[1]].load()} if chosen[1] else {}
+        args = build_parser(loaded, chosen).parse_args(arguments)
+        stack = loaded[args.type]
         if args.command == "decode":
             for obj in stack.decode(args):
                 _emit(obj)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from .core.client import PbxClient
+if TYPE_CHECKING:
+    from .core.client import PbxClient
 
 
 class Stack(ABC):
@@ -43,9 +45,36 @@ class Stack(ABC):
         """Run the simulator until cancelled."""
 
 
-def all_stacks() -> dict[str, Stack]:
-    """Return every stack this installation knows, by name."""
-    from .panasonic.stack import PanasonicStack  # stacks load on demand
+class StackEntry(NamedTuple):
+    """A stack as the command line lists it, before anything of it is imported."""
 
-    stacks: list[Stack] = [PanasonicStack()]
-    return {stack.name: stack for stack in stacks}
+    name: str
+    title: str
+    #: ``module:class`` of its Stack, imported only when the stack is used.
+    target: str
+
+    def load(self) -> Stack:
+        """Import the stack (and its protocol dependencies, asn1tools say)."""
+        module_name, _, class_name = self.target.partition(":")
+        stack_class = getattr(importlib.import_module(module_name), class_name)
+        stack: Stack = stack_class()
+        return stack
+
+
+#: Every stack this installation knows; loading one is deferred until it is used, so that
+#: ``pbx-protocols --version`` and ``import pbx_protocols`` stay fast.
+STACKS: Final = {
+    entry.name: entry
+    for entry in (
+        StackEntry(
+            "panasonic",
+            "Panasonic KX-TDA/TDE/NS (CSTA over LAN or USB)",
+            "pbx_protocols.panasonic.stack:PanasonicStack",
+        ),
+    )
+}
+
+
+def all_stacks() -> dict[str, Stack]:
+    """Return every stack this installation knows, by name (imports them all)."""
+    return {name: entry.load() for name, entry in STACKS.items()}

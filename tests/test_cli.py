@@ -12,9 +12,7 @@ from pbx_protocols.cli import run
 
 
 def test_version(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        run(["--version"])
-    assert exit_info.value.code == 0
+    assert run(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"pbx-protocols {__version__}"
 
 

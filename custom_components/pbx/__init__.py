@@ -6,8 +6,6 @@ config entries, devices, entities, events and actions.
 
 from __future__ import annotations
 
-import asyncio
-
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -18,7 +16,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from pbx_protocols.core.errors import AuthenticationFailed, PbxError
 
-from .const import CONNECT_TIMEOUT, DOMAIN
+from .const import DOMAIN
 from .hardware import create_client
 from .hub import PbxHub
 from .services import async_setup_services
@@ -39,15 +37,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Connect to the PBX; from then on the library keeps the link up by itself."""
     client = create_client(entry.data, entry.options)
     try:
-        async with asyncio.timeout(CONNECT_TIMEOUT):
-            await client.connect()
+        # No deadline of our own: every step of connecting has its own timeout in the
+        # library, and a large PBX whose monitors are slow still connects.
+        await client.connect()
     except AuthenticationFailed as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
             translation_key="invalid_auth",
             translation_placeholders={"error": str(err)},
         ) from err
-    except (PbxError, TimeoutError) as err:
+    except PbxError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="cannot_connect",

@@ -65,5 +65,5 @@ ATTR_CALL_ID: Final = "call_id"
 ATTR_DIGITS: Final = "digits"
 ATTR_TEXT: Final = "text"
 
-#: How long the config flow waits for a PBX to associate and list its extensions.
-CONNECT_TIMEOUT: Final = 20.0
+#: How long the config flow's form waits for a PBX to connect before it says it cannot.
+CONNECT_TIMEOUT: Final = 60.0

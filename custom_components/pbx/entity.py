@@ -24,7 +24,29 @@ def add_extension_entities(
     )
 
 
-class PbxEntity(Entity):
+class _WritesOnChange(Entity):
+    """Writes its state only when what Home Assistant would show changed.
+
+    A busy PBX sends hundreds of reports a second; most change nothing an entity shows,
+    and every write costs Home Assistant a state comparison, events and the recorder.
+    """
+
+    _written: tuple[object, ...] | None = None
+
+    def _shown(self) -> tuple[object, ...]:
+        attributes = self.extra_state_attributes or {}
+        return (self.available, self.state, tuple(sorted(attributes.items())))
+
+    def _write_if_changed(self) -> None:
+        if self._shown() != self._written:
+            self._write_now()
+
+    def _write_now(self) -> None:
+        self._written = self._shown()
+        self.async_write_ha_state()
+
+
+class PbxEntity(_WritesOnChange):
     """An entity of the PBX itself."""
 
     _attr_has_entity_name = True
@@ -41,14 +63,15 @@ class PbxEntity(Entity):
         return self.hub.available
 
     async def async_added_to_hass(self) -> None:
-        """Follow the hub's changes."""
+        """Follow the hub's changes (Home Assistant writes the first state next)."""
+        self._written = self._shown()
         self.async_on_remove(self.hub.subscribe_hub(self._on_hub_update))
 
     def _on_hub_update(self) -> None:
-        self.async_write_ha_state()
+        self._write_if_changed()
 
 
-class PbxExtensionEntity(Entity):
+class PbxExtensionEntity(_WritesOnChange):
     """An entity of one extension."""
 
     _attr_has_entity_name = True
@@ -67,12 +90,14 @@ class PbxExtensionEntity(Entity):
 
     @property
     def available(self) -> bool:
-        """Unavailable while the link is down or the PBX no longer has this extension."""
-        return self.hub.available and self.snapshot is not None
+        """Unavailable while the link is down, or the PBX does not report this extension."""
+        snapshot = self.snapshot
+        return self.hub.available and snapshot is not None and snapshot.monitored
 
     async def async_added_to_hass(self) -> None:
-        """Follow the extension's changes."""
+        """Follow the extension's changes (Home Assistant writes the first state next)."""
+        self._written = self._shown()
         self.async_on_remove(self.hub.subscribe_extension(self.extension, self._on_update))
 
     def _on_update(self, snapshot: ExtensionSnapshot) -> None:
-        self.async_write_ha_state()
+        self._write_if_changed()

@@ -51,4 +51,4 @@ class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
                 "direction": event.direction.value if event.direction else None,
             },
         )
-        self.async_write_ha_state()
+        self._write_now()

@@ -87,6 +87,8 @@ class PbxHub:
         self.entry = entry
         self.client = client
         self.last_call: LastCall | None = None
+        #: Extensions the user chose to show (empty: all); options changes reload the entry.
+        self._chosen = frozenset(entry.options.get(CONF_EXTENSIONS) or [])
         self._extension_listeners: dict[str, list[ExtensionListener]] = {}
         self._call_listeners: dict[str, list[CallListener]] = {}
         self._hub_listeners: list[Callable[[], None]] = []
@@ -122,13 +124,18 @@ class PbxHub:
     @property
     def shown_extensions(self) -> list[str]:
         """Extensions the user wants in Home Assistant (all if none were chosen)."""
-        chosen = self.entry.options.get(CONF_EXTENSIONS) or []
-        numbers = list(self.client.extensions)
-        return [n for n in numbers if n in chosen] if chosen else numbers
+        numbers = self.client.extension_numbers
+        return [n for n in numbers if n in self._chosen] if self._chosen else numbers
+
+    def is_shown(self, number: str) -> bool:
+        """Whether an extension is shown (a constant-time check, for every event)."""
+        if self._chosen:
+            return number in self._chosen and number in self.client.tracker
+        return number in self.client.tracker
 
     def extension(self, number: str) -> ExtensionSnapshot | None:
         """The current view of one extension."""
-        return self.client.extensions.get(number)
+        return self.client.extension(number)
 
     def extension_name(self, number: str) -> str | None:
         """The name the user gave an extension, if any."""
@@ -146,7 +153,7 @@ class PbxHub:
     @property
     def active_calls(self) -> int:
         """Calls going on right now, counted once however many extensions share them."""
-        return len({call.call_id for ext in self.client.extensions.values() for call in ext.calls})
+        return self.client.tracker.active_call_count
 
     # -- devices ------------------------------------------------------------------------
 
@@ -252,7 +259,7 @@ class PbxHub:
     @callback
     def _on_event(self, event: CallEvent) -> None:
         event_type = EVENT_TYPES.get(event.kind)
-        if event_type is None or event.extension not in self.shown_extensions:
+        if event_type is None or not self.is_shown(event.extension):
             return  # online/offline show in the line state; hidden extensions stay quiet
         if event_type == "incoming_call":
             self.last_call = LastCall(
@@ -279,7 +286,7 @@ class PbxHub:
 
     @callback
     def _on_record(self, record: CallRecord) -> None:
-        if record.extension is not None and record.extension not in self.shown_extensions:
+        if record.extension is not None and not self.is_shown(record.extension):
             return  # hidden extensions stay quiet
 
         def when(moment: datetime | None) -> str | None:
@@ -320,7 +327,7 @@ class PbxHub:
             self.entry.async_start_reauth(self.hass)
         self._notify_hub()
         for number, listeners in self._extension_listeners.items():
-            snapshot = self.client.extensions.get(number)
+            snapshot = self.client.extension(number)
             if snapshot is not None:
                 for listener in list(listeners):
                     listener(snapshot)

@@ -160,4 +160,4 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
                 "extension": last.extension,
                 "time": last.timestamp.isoformat(),
             }
-        self.async_write_ha_state()
+        self._write_if_changed()

@@ -184,6 +184,11 @@ class CallTracker:
         """Return the current view of every extension."""
         return {number: self.snapshot(number) for number in self._extensions}
 
+    @property
+    def active_call_count(self) -> int:
+        """Calls going on now, counted once however many extensions share them."""
+        return len(self._parties)
+
     def extensions_in_call(self, call_id: str) -> list[str]:
         """Numbers of the extensions that currently take part in a call."""
         return list(self._parties.get(call_id, ()))

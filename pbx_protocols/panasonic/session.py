@@ -264,17 +264,18 @@ class CstaSession:
             )
             in_progress = self._device_lists.setdefault(cross_ref, _DeviceListInProgress())
             devices: list[KmeDevice] = []
-            async with asyncio.timeout(self._request_timeout):
-                while True:
-                    while not in_progress.segments:
-                        if self._closed.done():
-                            raise ConnectionClosed(f"{self.description}: session closed")
-                        in_progress.arrived.clear()
+            while True:
+                while not in_progress.segments:
+                    if self._closed.done():
+                        raise ConnectionClosed(f"{self.description}: session closed")
+                    in_progress.arrived.clear()
+                    # Each segment has its own deadline: a long list from a slow PBX is fine.
+                    async with asyncio.timeout(self._request_timeout):
                         await in_progress.arrived.wait()
-                    segment = in_progress.segments.popleft()
-                    devices.extend(segment.devices)
-                    if segment.last:
-                        return devices
+                segment = in_progress.segments.popleft()
+                devices.extend(segment.devices)
+                if segment.last:
+                    return devices
         except TimeoutError as err:
             raise RequestTimeout("escape (device list)", self._request_timeout) from err
         finally:
