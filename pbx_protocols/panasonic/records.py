@@ -8,6 +8,7 @@ the duration in tenths of a second, and the KME condition code from the private 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -29,6 +30,9 @@ CDR_START_IS_CREATION_TIME: Final = True
 
 Unverified: LinTcMon stores recordCreationTime as the call's start date.
 """
+
+#: Longest conversation a record may report; a longer (or negative) one is not believed.
+MAX_CALL_DURATION: Final = timedelta(days=31)
 
 #: kmeCdrConditionCode names as this library reports them.
 CONDITIONS: Final = {
@@ -70,16 +74,14 @@ def _record(
     else:
         direction, extension = None, calling  # internal: the caller's record
     ended = _time(item.get("connectionEnd"))
-    duration = item.get("connectionDuration")
-    seconds = duration * CDR_DURATION_UNIT if isinstance(duration, int) else None
+    seconds = _duration(item.get("connectionDuration"))
     started = _time(item.get("connectionStart"))
     if started is None and CDR_START_IS_CREATION_TIME:
         started = _time(item.get("recordCreationTime"))
-    answered = (
-        ended - timedelta(seconds=seconds)
-        if ended is not None and seconds and condition != CONDITIONS["noAnswer"]
-        else None
-    )
+    answered = None
+    if ended is not None and seconds and condition != CONDITIONS["noAnswer"]:
+        with contextlib.suppress(OverflowError):  # an end time near year 1
+            answered = ended - timedelta(seconds=seconds)
     return CallRecord(
         timestamp=now,
         extension=extension,
@@ -94,6 +96,14 @@ def _record(
         condition=condition,
         vendor=vendor,
     )
+
+
+def _duration(value: Asn1Value) -> float | None:
+    """Seconds of conversation, or None for a value no call can have."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    seconds = value * CDR_DURATION_UNIT
+    return seconds if 0 <= seconds <= MAX_CALL_DURATION.total_seconds() else None
 
 
 def _time(value: Asn1Value) -> datetime | None:

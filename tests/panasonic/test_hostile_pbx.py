@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from pbx_protocols.core.calls import utc_now
 from pbx_protocols.core.errors import CommandRejected, ProtocolError
 from pbx_protocols.core.model import LineState
 from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
@@ -26,6 +27,7 @@ from pbx_protocols.panasonic.codec import (
     decode_pdu,
 )
 from pbx_protocols.panasonic.operations import Opcode
+from pbx_protocols.panasonic.records import call_records
 from tests.common import wait_until
 from tests.panasonic.conftest import fast_policy
 from tests.panasonic.scripted import (
@@ -230,3 +232,19 @@ def test_an_association_pdu_packed_with_elements_is_refused_before_reading_them(
     content = _tlv(0xA1, _tlv(0x06, b"\x2b\x0c\x00\x81\x5a")) + _tlv(0x30, b"\x05\x00" * 5800)
     with pytest.raises(ProtocolError, match=r"association PDU with more than 64 elements"):
         decode_pdu(_tlv(0x60, content))
+
+
+#: A CDR report claiming a conversation of 10^21 tenths of a second (found by script/fuzz).
+FUZZ_ENDLESS_CALL_RECORD = bytes.fromhex(
+    "a159020108020201693050040101020101303d303b180c32303236313230323130333061083006800430333031"
+    "620730058003313032650730058003434f31860c32303236313230323130333087097d7e01a107a605aa030a01"
+    "01"
+)
+
+
+def test_a_call_record_with_an_impossible_duration_has_none():
+    """timedelta() raised OverflowError, which the client did not expect."""
+    (record,) = call_records(decode_pdu(FUZZ_ENDLESS_CALL_RECORD).argument, utc_now)
+    assert record.duration is None
+    assert record.answered is None
+    assert record.ended is not None
