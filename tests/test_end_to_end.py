@@ -1,7 +1,9 @@
 """End to end: ``script/demo`` runs a real Home Assistant, driven over its WebSocket API.
 
-Logs in as demo/demo the way the frontend does (login flow, token, WebSocket auth), reads
-the states, waits for a ringing extension and a pbx_call_event, and calls pbx.make_call.
+Logs in as demo/demo the way the frontend does (login flow, token, WebSocket auth), checks
+what a new user would see (no repairs, no failed entries), waits for a ringing extension
+and a pbx_call_event, and calls pbx.make_call. The demo runs twice on the same state with
+different ports, and Ctrl-C during its start-up leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -12,15 +14,22 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
+from demo.hass_api import HomeAssistantApi
+
 ROOT = Path(__file__).parents[1]
 READY = "Home Assistant is ready"
+
+pytestmark = [
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(sys.platform != "linux", reason="the demo builds on Linux"),
+]
 
 
 def free_port() -> int:
@@ -29,91 +38,111 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Frontend:
-    """What the Home Assistant frontend does over HTTP and the WebSocket."""
-
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
-        self.session = session
-        self.base = base
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.ids = 0
-        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.results: dict[int, asyncio.Future[Any]] = {}
-        self.reader: asyncio.Task[None] | None = None
-
-    async def login(self, username: str, password: str) -> None:
-        client_id = f"{self.base}/"
-        async with self.session.post(
-            f"{self.base}/auth/login_flow",
-            json={
-                "client_id": client_id,
-                "handler": ["homeassistant", None],
-                "redirect_uri": client_id,
-            },
-        ) as response:
-            flow = await response.json()
-        async with self.session.post(
-            f"{self.base}/auth/login_flow/{flow['flow_id']}",
-            json={"client_id": client_id, "username": username, "password": password},
-        ) as response:
-            code = (await response.json())["result"]
-        async with self.session.post(
-            f"{self.base}/auth/token",
-            data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
-        ) as response:
-            token = (await response.json())["access_token"]
-        self.ws = await self.session.ws_connect(f"{self.base}/api/websocket")
-        assert (await self.ws.receive_json())["type"] == "auth_required"
-        await self.ws.send_json({"type": "auth", "access_token": token})
-        assert (await self.ws.receive_json())["type"] == "auth_ok"
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for message in self.ws:
-            data = message.json()
-            if data["type"] == "event":
-                self.events.put_nowait(data["event"])
-            elif data["type"] == "result" and data["id"] in self.results:
-                future = self.results.pop(data["id"])
-                if data["success"]:
-                    future.set_result(data["result"])
-                else:
-                    future.set_exception(RuntimeError(data["error"]))
-
-    async def call(self, message: dict[str, Any]) -> Any:
-        assert self.ws is not None
-        self.ids += 1
-        future = asyncio.get_running_loop().create_future()
-        self.results[self.ids] = future
-        await self.ws.send_json({"id": self.ids, **message})
-        async with asyncio.timeout(30):
-            return await future
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.reader
+def processes_using(config_dir: Path) -> list[int]:
+    """Processes whose command line names the demo's configuration directory."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if str(config_dir).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
 
 
-async def place_a_call(frontend: Frontend, lines: set[str]) -> str:
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def start_demo(config_dir: Path, port: int, pbx_port: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        str(ROOT / "script" / "demo"),
+        "--port", str(port),
+        "--pbx-port", str(pbx_port),
+        "--config-dir", str(config_dir),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+
+
+async def interrupt(process: asyncio.subprocess.Process) -> None:
+    """What Ctrl-C does."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    async with asyncio.timeout(30):
+        await process.wait()
+
+
+type DemoStarter = Callable[[int], Awaitable[str]]
+
+
+@pytest.fixture
+async def run_demo(socket_enabled, tmp_path) -> AsyncIterator[DemoStarter]:
+    """Start ``script/demo`` on one configuration directory, until it says it is ready."""
+    config_dir = tmp_path / "home-assistant"
+    running: list[asyncio.subprocess.Process] = []
+
+    async def start(port: int) -> str:
+        for process in running:  # one demo at a time on the same state
+            await interrupt(process)
+        process = await start_demo(config_dir, port, free_port())
+        running.append(process)
+        assert process.stdout is not None
+        async with asyncio.timeout(300):
+            while READY not in (line := (await process.stdout.readline()).decode()):
+                if not line:
+                    log = (config_dir / "home-assistant.log").read_text()
+                    pytest.fail(f"script/demo ended early; Home Assistant log:\n{log[-3000:]}")
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in running:
+        await interrupt(process)
+
+
+async def logged_in(session: aiohttp.ClientSession, base: str) -> HomeAssistantApi:
+    api = HomeAssistantApi(session, base)
+    await api.login("demo", "demo")
+    return api
+
+
+async def check_what_a_new_user_sees(api: HomeAssistantApi) -> list[dict]:
+    """No repairs, no failed entries, the PBX's entities there; returns the line sensors."""
+    issues = (await api.ws({"type": "repairs/list_issues"}))["issues"]
+    assert [(i["domain"], i["issue_id"]) for i in issues if not i.get("dismissed_version")] == []
+    entries = await api.ws({"type": "config_entries/get"})
+    assert {e["domain"]: e["state"] for e in entries}.get("pbx") == "loaded"
+    assert [e["domain"] for e in entries if e["state"] != "loaded"] == []
+    http = await api.ws({"type": "http/config"})
+    assert http["pending"] is None and http["revert_at"] is None
+    states = await api.ws({"type": "get_states"})
+    lines = [
+        s for s in states
+        if s["entity_id"].startswith("sensor.")
+        and s["attributes"].get("device_class") == "enum"
+        and "ringing" in s["attributes"].get("options", [])
+    ]  # fmt: skip
+    assert len(lines) >= 4
+    return lines
+
+
+async def place_a_call(api: HomeAssistantApi, lines: set[str]) -> str:
     """Let an idle extension call another one; return the caller's sensor.
 
     The busy-office scenario keeps calling too, so an extension idle a moment ago may be
     busy when the request arrives: then the next idle one is tried.
     """
     for _ in range(5):
-        states = {s["entity_id"]: s for s in await frontend.call({"type": "get_states"})}
+        states = {s["entity_id"]: s for s in await api.ws({"type": "get_states"})}
         idle = [e for e in sorted(lines) if states[e]["state"] == "idle"]
         if len(idle) < 2:
             await asyncio.sleep(1)
             continue
         caller, callee = idle[0], idle[-1]
         try:
-            await frontend.call(
+            await api.ws(
                 {
                     "type": "call_service",
                     "domain": "pbx",
@@ -128,72 +157,62 @@ async def place_a_call(frontend: Frontend, lines: set[str]) -> str:
     pytest.fail("no idle extension could place a call")
 
 
-@pytest.fixture
-async def demo(socket_enabled, tmp_path) -> AsyncIterator[str]:
-    """``script/demo`` on free ports, until its Home Assistant is ready."""
-    port, pbx_port = free_port(), free_port()
-    process = await asyncio.create_subprocess_exec(
-        str(ROOT / "script" / "demo"),
-        "--port", str(port),
-        "--pbx-port", str(pbx_port),
-        "--config-dir", str(tmp_path / "home-assistant"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        async with asyncio.timeout(300):
-            while READY not in (line := (await process.stdout.readline()).decode()):
-                if not line:
-                    log = (tmp_path / "home-assistant" / "home-assistant.log").read_text()
-                    pytest.fail(f"script/demo ended early; Home Assistant log:\n{log[-3000:]}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does
-        async with asyncio.timeout(90):
-            await process.wait()
-
-
-@pytest.mark.timeout(600)
-@pytest.mark.skipif(sys.platform != "linux", reason="the demo builds on Linux")
-async def test_demo_home_assistant_over_websocket(demo):
+async def test_the_demo_twice_on_the_same_state(run_demo):
+    """The second start (another port) used to hang 300 s; a port change was a trial."""
     async with aiohttp.ClientSession() as session:
-        frontend = Frontend(session, demo)
-        await frontend.login("demo", "demo")
+        api = await logged_in(session, await run_demo(free_port()))
+        await check_what_a_new_user_sees(api)
+        await api.close()
+
+        api = await logged_in(session, await run_demo(free_port()))
         try:
-            states = await frontend.call({"type": "get_states"})
-            lines = [
-                s for s in states
-                if s["entity_id"].startswith("sensor.")
-                and s["attributes"].get("device_class") == "enum"
-                and "ringing" in s["attributes"].get("options", [])
-            ]  # fmt: skip
-            assert len(lines) >= 2
-
-            await frontend.call({"type": "subscribe_events", "event_type": "pbx_call_event"})
-            await frontend.call({"type": "subscribe_events", "event_type": "state_changed"})
-            saw_ringing = saw_call_event = False
+            lines = await check_what_a_new_user_sees(api)
+            call_events = await api.subscribe_events("pbx_call_event")
+            changes = await api.subscribe_events("state_changed")
+            line_ids = {s["entity_id"] for s in lines}
             async with asyncio.timeout(45):
-                while not (saw_ringing and saw_call_event):
-                    event = await frontend.events.get()
-                    if event["event_type"] == "pbx_call_event":
-                        saw_call_event = True
-                        assert {"extension", "event", "caller", "device_id"} <= set(event["data"])
-                    elif (new := event["data"].get("new_state")) and new["state"] == "ringing":
-                        saw_ringing = new["entity_id"] in {s["entity_id"] for s in lines}
+                event = await call_events.get()
+                assert {"extension", "event", "caller", "device_id"} <= set(event["data"])
+                while True:
+                    new = (await changes.get())["data"].get("new_state") or {}
+                    if new.get("entity_id") in line_ids and new["state"] == "ringing":
+                        break
 
-            caller = await place_a_call(frontend, {s["entity_id"] for s in lines})
+            caller = await place_a_call(api, line_ids)
             async with asyncio.timeout(15):
                 while True:
-                    current = {
-                        s["entity_id"]: s for s in await frontend.call({"type": "get_states"})
-                    }
-                    if current[caller]["state"] != "idle":
+                    new = (await changes.get())["data"].get("new_state") or {}
+                    if new.get("entity_id") == caller and new["state"] != "idle":
                         break
-                    await asyncio.sleep(0.2)
-            assert current[caller]["state"] in ("dialing", "talking")
+            assert new["state"] in ("dialing", "talking")
         finally:
-            await frontend.close()
+            await api.close()
+
+
+async def test_ctrl_c_during_start_up_leaves_nothing_behind(socket_enabled, tmp_path):
+    config_dir = tmp_path / "home-assistant"
+    port, pbx_port = free_port(), free_port()
+    process = await start_demo(config_dir, port, pbx_port)
+    assert process.stderr is not None
+    async with asyncio.timeout(120):  # Home Assistant is starting now
+        while b"Starting Home Assistant" not in await process.stderr.readline():
+            pass
+    await asyncio.sleep(2)
+    assert processes_using(config_dir), "Home Assistant should be running"
+    started = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)
+    while (processes_using(config_dir) or process.returncode is None) and (
+        time.monotonic() - started < 5
+    ):
+        await asyncio.sleep(0.05)
+    gone_after = time.monotonic() - started
+    try:
+        assert gone_after < 5, f"still running after {gone_after:.1f} s"
+        assert not listening(pbx_port)
+        assert not listening(port)
+        stderr = (await process.stderr.read()).decode()
+        assert "Traceback" not in stderr
+        assert process.returncode == 130
+    finally:
+        for pid in processes_using(config_dir):
+            os.kill(pid, signal.SIGKILL)
