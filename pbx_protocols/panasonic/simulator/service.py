@@ -151,6 +151,14 @@ class SimulatorSession:
         """Who the client is (its link)."""
         return self._link.description
 
+    def cross_reference(self, number: str) -> bytes | None:
+        """The cross reference of this client's monitor of an extension, if it has one."""
+        return self._services.monitors.get(number)
+
+    async def send_raw(self, payload: bytes) -> None:
+        """Send a PDU's bytes to the client as they are, now (benchmarks, hostile tests)."""
+        await self._link.send(payload)
+
     async def run(self) -> None:
         """Serve the client until it leaves (or breaks a limit)."""
         self._spawn(self._write_loop())

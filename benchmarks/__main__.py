@@ -1,0 +1,36 @@
+"""``script/benchmark [decode|startup|latency|ha]``: measurements, one JSON line each.
+
+- ``decode`` (the default): CSTA event reports per second, decoded and mapped;
+- ``startup``: the command line's start and the first decode, in fresh interpreters;
+- ``latency``: wire to client callback at 100 to 15,000 reports/s, and connecting a large,
+  slow PBX;
+- ``ha``: a real Home Assistant at 100, 300 and 1,000 extensions (a few minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import home_assistant, latency, panasonic_decode, startup
+
+BENCHMARKS = {
+    "decode": panasonic_decode,
+    "startup": startup,
+    "latency": latency,
+    "ha": home_assistant,
+}
+
+
+def main() -> None:
+    """Run the benchmark named on the command line."""
+    parser = argparse.ArgumentParser(prog="script/benchmark", description=__doc__)
+    commands = parser.add_subparsers(dest="benchmark")
+    for name, module in BENCHMARKS.items():
+        module.add_arguments(commands.add_parser(name, help=(module.__doc__ or "").split("\n")[0]))
+    arguments = sys.argv[1:] or ["decode"]
+    args = parser.parse_args(arguments)
+    BENCHMARKS[args.benchmark].main(args)
+
+
+main()

@@ -1,0 +1,234 @@
+"""``script/benchmark ha``: a real Home Assistant with the integration, at office scale.
+
+For each number of extensions, a fresh ``hass`` process is configured the demo's way
+(:mod:`demo`) and the simulated PBX runs in a process of its own
+(:mod:`benchmarks.far_end`). The PBX is added through the config flow, then measured:
+
+- ``config_flow_s``: the config flow's last step (connection test, entry created, set up);
+- ``recorder_catch_up_s``: how long the recorder then needs to write what setting up
+  queued (registry and state events); the measurements below start after it;
+- ``entry_load_s``: reloading the entry (unload and set up again);
+- ``all_available_s``: from the reload until every extension's line is available;
+- ``rss_kb_per_extension``: Home Assistant's resident memory growth from adding the PBX;
+- per rate: ``p50_ms``/``p99_ms``/``max_ms`` from a report leaving the PBX to the
+  ``state_changed`` of the extension's event entity (its ``time_fired``; both clocks are
+  this machine's), ``lag_growth_ms``, and ``cpu_ms_per_report``: Home Assistant's CPU time
+  per report beyond what it spends idle. One WebSocket client follows every state change,
+  as an open dashboard does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import aiohttp
+
+from demo.hass_api import HomeAssistantApi, Json
+from demo.hass_process import HomeAssistantProcess, prepare_config
+from demo.provision import ensure_pbx_entry, sign_in
+
+from .far_end_process import FarEnd
+from .stats import lag_growth, match, summary
+
+SIZES: Final = (100, 300, 1_000)
+RATES: Final = (20, 200)
+STARTUP_TIMEOUT: Final = 300.0
+#: Event entity event types for the two kinds of report the far end sends.
+KINDS: Final = {"incoming_call": "ringing", "missed": "missed"}
+#: Home Assistant's CPU is measured idle for this long before each rate.
+IDLE_SECONDS: Final = 3.0
+DRAIN: Final = 5.0
+
+
+def emit(line: dict[str, Any]) -> None:
+    """One JSON line per measurement."""
+    print(json.dumps(line), flush=True)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def slow_update_warnings(hass: HomeAssistantProcess) -> int:
+    """How often Home Assistant logged that updating a state took too long."""
+    try:
+        text = hass.log.read_text(errors="replace")
+    except OSError:
+        return 0
+    return text.count("Updating state for")
+
+
+async def all_lines_available(api: HomeAssistantApi, extensions: int) -> None:
+    """Wait until every extension's line sensor exists and is available."""
+    while True:
+        states = await api.ws({"type": "get_states"})
+        lines = [
+            s
+            for s in states
+            if s["entity_id"].startswith("sensor.")
+            and "ringing" in s["attributes"].get("options", [])
+        ]
+        if len(lines) >= extensions and all(s["state"] != "unavailable" for s in lines):
+            return
+        await asyncio.sleep(0.1)
+
+
+async def recorder_idle(api: HomeAssistantApi) -> None:
+    """Wait until the recorder has written everything queued (setting up queues a lot)."""
+    while (await api.ws({"type": "recorder/info"}))["backlog"]:  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+
+
+def arrivals(events: asyncio.Queue[Json]) -> list[tuple[str, str, float]]:
+    """(call id, kind, time fired) of the event entities' state changes so far."""
+    found = []
+    while not events.empty():
+        new = (event := events.get_nowait())["data"].get("new_state") or {}
+        attributes = new.get("attributes", {})
+        kind = KINDS.get(attributes.get("event_type"))
+        if new.get("entity_id", "").startswith("event.") and kind and attributes.get("call_id"):
+            fired = datetime.fromisoformat(event["time_fired"]).timestamp()
+            found.append((attributes["call_id"], kind, fired))
+    return found
+
+
+async def measure(extensions: int, rates: tuple[int, ...], seconds: float, work: Path) -> None:
+    """Everything for one office size, in a fresh Home Assistant."""
+    config_dir = work / f"ha-{extensions}"
+    port = free_port()
+    prepare_config(config_dir, port)
+    hass = HomeAssistantProcess(config_dir)
+    async with FarEnd(extensions) as far, aiohttp.ClientSession() as session:
+        await hass.start()
+        api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
+        try:
+            async with asyncio.timeout(STARTUP_TIMEOUT):
+                await api.wait_until_up(hass)
+                await sign_in(api)
+                await api.wait_running()
+            await asyncio.sleep(2)  # let start-up work settle before memory is read
+            rss_before = rss_bytes(hass.pid)
+            started = time.monotonic()
+            entry_id = await ensure_pbx_entry(api, far.port, names={}, voice_extension=None)
+            config_flow_s = time.monotonic() - started
+            await all_lines_available(api, extensions)
+            await recorder_idle(api)
+            recorder_catch_up_s = time.monotonic() - started - config_flow_s
+            await asyncio.sleep(2)
+            rss_growth = rss_bytes(hass.pid) - rss_before
+            started = time.monotonic()
+            await api.request(
+                "POST", f"/api/config/config_entries/entry/{entry_id}/reload", headers=api.headers
+            )
+            entry_load_s = time.monotonic() - started
+            await all_lines_available(api, extensions)
+            all_available_s = time.monotonic() - started
+            await recorder_idle(api)
+            emit(
+                {
+                    "benchmark": "ha",
+                    "extensions": extensions,
+                    "config_flow_s": round(config_flow_s, 2),
+                    "recorder_catch_up_s": round(recorder_catch_up_s, 2),
+                    "entry_load_s": round(entry_load_s, 2),
+                    "all_available_s": round(all_available_s, 2),
+                    "rss_growth_mb": round(rss_growth / 1e6, 1),
+                    "rss_kb_per_extension": round(rss_growth / 1024 / extensions, 1),
+                }
+            )
+            changes = await api.subscribe_events("state_changed")
+            for rate in rates:
+                await measure_rate(api, hass, far, changes, extensions, rate, seconds)
+        finally:
+            await api.close()
+            await hass.stop(grace=10.0)
+
+
+async def measure_rate(
+    api: HomeAssistantApi,
+    hass: HomeAssistantProcess,
+    far: FarEnd,
+    changes: asyncio.Queue[Json],
+    extensions: int,
+    rate: int,
+    seconds: float,
+) -> None:
+    """Latency and CPU per report at one rate."""
+    await asyncio.sleep(DRAIN)  # what the previous rate left behind is done
+    await recorder_idle(api)
+    idle = cpu_seconds(hass.pid)
+    await asyncio.sleep(IDLE_SECONDS)
+    idle_per_second = (cpu_seconds(hass.pid) - idle) / IDLE_SECONDS
+    arrivals(changes)  # forget what came before
+    cpu, started = cpu_seconds(hass.pid), time.monotonic()
+    sent = await far.load(rate, seconds)
+    wall = [(call_id, kind, moment) for call_id, kind, _, moment in sent]
+    received: list[tuple[str, str, float]] = []
+    deadline = time.monotonic() + DRAIN
+    while time.monotonic() < deadline:
+        received += arrivals(changes)
+        if len(match(wall, received)) == len(sent):
+            break
+        await asyncio.sleep(0.05)
+    busy = cpu_seconds(hass.pid) - cpu - idle_per_second * (time.monotonic() - started)
+    delays = match(wall, received)
+    emit(
+        {
+            "benchmark": "ha",
+            "extensions": extensions,
+            "rate": rate,
+            "sent": len(sent),
+            "received": len(delays),
+            **summary(delays),
+            "lag_growth_ms": lag_growth(delays),
+            "cpu_ms_per_report": round(max(busy, 0.0) / len(sent) * 1000, 3),
+            "idle_cpu_percent": round(idle_per_second * 100, 1),
+            "slow_update_warnings": slow_update_warnings(hass),
+        }
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Every office size, one after the other, each in a fresh Home Assistant."""
+    with tempfile.TemporaryDirectory(prefix="pbx-benchmark-ha-") as work:
+        for extensions in args.extensions:
+            await measure(extensions, tuple(args.rates), args.seconds, Path(work))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of this benchmark."""
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds per rate")
+    parser.add_argument("--rates", type=int, nargs="+", default=list(RATES))
+    parser.add_argument("--extensions", type=int, nargs="+", default=list(SIZES))
+
+
+def main(args: argparse.Namespace) -> None:
+    """Run the benchmark."""
+    asyncio.run(run(args))

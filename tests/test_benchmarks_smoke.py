@@ -1,0 +1,51 @@
+"""The benchmarks still run (tiny sizes; the figures themselves are not tested)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+def benchmark(*args: str) -> list[dict]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+    return [json.loads(line) for line in completed.stdout.splitlines()]
+
+
+def test_latency_benchmark(socket_enabled):
+    lines = benchmark(
+        "latency", "--seconds", "0.5", "--rates", "200", "--extensions", "10",
+        "--connect-extensions", "20",
+    )  # fmt: skip
+    connect, latency = lines
+    assert connect["benchmark"] == "connect" and connect["all_monitored_s"] > 0
+    assert latency["sent"] == 100 and latency["lost"] == 0
+    assert latency["p99_ms"] is not None
+
+
+@pytest.mark.timeout(300)
+def test_home_assistant_benchmark(socket_enabled):
+    load, rate = benchmark("ha", "--extensions", "10", "--rates", "50", "--seconds", "1")
+    assert load["extensions"] == 10 and load["entry_load_s"] > 0
+    assert rate["sent"] == 50 and rate["received"] == 50
+    assert rate["cpu_ms_per_report"] >= 0
+
+
+def test_startup_and_decode_benchmarks():
+    startup = benchmark("startup", "--runs", "1")
+    assert {line["command"] for line in startup} >= {"pbx-protocols --version"}
+    header, *rows = benchmark("decode", "--seconds", "0.1")
+    assert header["reports_in_corpus"] > 0
+    assert any("schema-less lower bound" in row["measurement"] for row in rows)
