@@ -92,6 +92,8 @@ class PbxHub:
         self._extension_listeners: dict[str, list[ExtensionListener]] = {}
         self._call_listeners: dict[str, list[CallListener]] = {}
         self._hub_listeners: list[Callable[[], None]] = []
+        #: What the PBX's own entities show, as last told to them.
+        self._hub_shown: tuple[object, ...] | None = None
         self._adders: list[_EntityAdder] = []
         self._unsubscribe: list[Callable[[], None]] = []
 
@@ -339,6 +341,11 @@ class PbxHub:
             adder.add(new)
 
     def _notify_hub(self) -> None:
+        # Most reports change nothing the PBX's own entities show: tell them only then.
+        shown = (self.client.connection_state, self.last_call, self.active_calls)
+        if shown == self._hub_shown:
+            return
+        self._hub_shown = shown
         for listener in list(self._hub_listeners):
             listener()
 

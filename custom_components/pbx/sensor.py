@@ -40,6 +40,11 @@ class LineStateSensor(PbxExtensionEntity, SensorEntity):
     _attr_translation_key = "line_state"
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = LINE_STATES
+    # Who is calling changes with every call: the recorder would look up a new attribute
+    # set each time (milliseconds on a busy PBX). The logbook keeps the numbers instead.
+    _unrecorded_attributes = frozenset(
+        {"caller", "called", "peer", "direction", "call_id", "active_calls"}
+    )
 
     def __init__(self, hub: PbxHub, number: str) -> None:
         super().__init__(hub, number, "line")
@@ -131,6 +136,7 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
     """The number of the last incoming caller (kept across restarts)."""
 
     _attr_translation_key = "last_caller"
+    _unrecorded_attributes = frozenset({"time"})
 
     def __init__(self, hub: PbxHub) -> None:
         super().__init__(hub, "last_caller")
