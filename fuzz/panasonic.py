@@ -53,6 +53,8 @@ from pbx_protocols.panasonic.session import (
 )
 from pbx_protocols.panasonic.simulator.pbx import SimulatedPbx
 from pbx_protocols.panasonic.spec import specification
+from pbx_protocols.panasonic.values import asn1tools_only
+from tests.common import identical
 
 from .inputs import tlv
 
@@ -276,6 +278,26 @@ class SessionDispatch:
         await self._open()
 
 
+def fast_path_agreement(data: bytes) -> None:
+    """The fast BER decoder answers as asn1tools does, or leaves the input to it."""
+    fast = _outcome(data)
+    with asn1tools_only():
+        slow = _outcome(data)
+    if isinstance(fast, PbxError) and isinstance(slow, PbxError):
+        if (type(fast), str(fast)) != (type(slow), str(slow)):
+            raise AssertionError(f"fast path {fast!r} but asn1tools {slow!r}")
+        raise fast
+    if not identical(fast, slow):
+        raise AssertionError(f"fast path {fast!r} but asn1tools {slow!r}")
+
+
+def _outcome(data: bytes) -> Any:  # noqa: ANN401  # a PDU or the error
+    try:
+        return decode_pdu(data)
+    except PbxError as err:
+        return err
+
+
 def targets() -> dict[str, Callable[[bytes], None]]:
     """The synchronous targets, by name (the session is driven separately)."""
     specification()
@@ -285,6 +307,7 @@ def targets() -> dict[str, Callable[[bytes], None]]:
         "usb-framing": usb_framing,
         "event-mapping": Events(),
         "result-handling": results,
+        "fast-path-agreement": fast_path_agreement,
     }
 
 

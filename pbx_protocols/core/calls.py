@@ -24,6 +24,7 @@ from .model import (
     EndReason,
     ExtensionSnapshot,
     LineState,
+    current_call,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -405,8 +406,7 @@ class CallTracker:
             return LineState.UNKNOWN
         if not extension.online:
             return LineState.OFFLINE
-        snapshot_calls = tuple(extension.calls.values())
-        current = ExtensionSnapshot(extension.number, calls=snapshot_calls).current_call
+        current = current_call(extension.calls.values())
         return LINE_STATE_OF_CALL[current.state] if current else LineState.IDLE
 
     def _event(

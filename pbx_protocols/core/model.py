@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -117,7 +118,12 @@ class ExtensionSnapshot:
     @property
     def current_call(self) -> CallInfo | None:
         """The call that decides the line state (the most active one), if any."""
-        return max(self.calls, key=lambda call: _CALL_PRIORITY[call.state], default=None)
+        return current_call(self.calls)
+
+
+def current_call(calls: Iterable[CallInfo]) -> CallInfo | None:
+    """Of an extension's calls, the one that decides its line state (the most active)."""
+    return max(calls, key=lambda call: _CALL_PRIORITY[call.state], default=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,14 +100,19 @@ def children(data: bytes, parent: Element) -> Iterator[Element]:
         offset = element.end
 
 
+def check_pdu_size(data: bytes) -> None:
+    """Raise ProtocolError if the PDU is larger than this library decodes."""
+    if len(data) > MAX_PDU_SIZE:
+        raise ProtocolError(f"PDU of {len(data)} bytes exceeds the {MAX_PDU_SIZE}-byte limit")
+
+
 def check_pdu_limits(data: bytes) -> None:
     """Raise ProtocolError if the PDU is too large, badly nested or carries a huge identifier.
 
     The work is bounded by the envelope, not by what the peer packs inside it: of an ACSE
     PDU at most :data:`MAX_ACSE_ELEMENTS` elements are read, of a ROSE PDU the envelope.
     """
-    if len(data) > MAX_PDU_SIZE:
-        raise ProtocolError(f"PDU of {len(data)} bytes exceeds the {MAX_PDU_SIZE}-byte limit")
+    check_pdu_size(data)
     top = read_element(data, 0, len(data))
     if top.end != len(data):
         raise ProtocolError(

@@ -24,7 +24,7 @@ from .acse import (
     decode_acse,
     masked,
 )
-from .ber import check_pdu_limits
+from .ber import check_pdu_limits, check_pdu_size
 from .rose import Invoke, Reject, ReturnError, ReturnResult, decode_rose
 from .values import Asn1Value, decode_value, encode_value, to_json
 
@@ -72,8 +72,9 @@ def decode_pdu(data: bytes) -> Pdu:
         raise ProtocolError("empty PDU", offset=0)
     tag = data[0]
     if tag in _ROSE_KINDS:
-        check_pdu_limits(data)
-        return decode_rose(decode_value("ROSE-apdu", data))
+        # The fast path is linear and caps identifiers itself; the limits are asn1tools'.
+        check_pdu_size(data)
+        return decode_rose(decode_value("ROSE-apdu", data, before_asn1tools=check_pdu_limits))
     if tag not in _ACSE_KINDS:
         raise ProtocolError(f"unknown PDU tag 0x{tag:02x}", data=data, offset=0)
     try:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Final
 
 import asn1tools
 
 from ..core.errors import ProtocolError
 from ..core.render import json_value
+from .ber import MAX_OBJECT_IDENTIFIER
+from .fast_ber import FallBack, FastDecoder
 from .spec import specification
 
 #: Exceptions asn1tools raises for malformed input. Besides its own errors it lets a few
@@ -30,8 +35,42 @@ _DECODE_FAILURES: Final = (
 )
 
 
-def decode_value(type_name: str, data: bytes) -> Asn1Value:
-    """Decode one ASN.1 value; raise ProtocolError (with the offset) if malformed."""
+@cache
+def fast_decoder() -> FastDecoder:
+    """The fast decoder of the specification's types (built once per process)."""
+    return FastDecoder(specification(), max_identifier=MAX_OBJECT_IDENTIFIER)
+
+
+_fast_path = True
+
+
+@contextlib.contextmanager
+def asn1tools_only() -> Iterator[None]:
+    """Decode with asn1tools alone inside the block (to compare it with the fast path)."""
+    global _fast_path  # a debugging switch for the whole process
+    _fast_path = False
+    try:
+        yield
+    finally:
+        _fast_path = True
+
+
+def decode_value(
+    type_name: str, data: bytes, *, before_asn1tools: Callable[[bytes], None] | None = None
+) -> Asn1Value:
+    """Decode one ASN.1 value; raise ProtocolError (with the offset) if malformed.
+
+    The canonical encodings PBXs send take the fast path; everything else, malformed
+    input included, is asn1tools' (same values, same errors). ``before_asn1tools`` checks
+    what only asn1tools needs checked (sizes it would choke on) before it sees the data.
+    """
+    if _fast_path:
+        try:
+            return fast_decoder().decode(type_name, data)
+        except FallBack:
+            pass
+    if before_asn1tools is not None:
+        before_asn1tools(data)
     try:
         value, length = specification().decode_with_length(type_name, data)
     except _DECODE_FAILURES as err:

@@ -1,0 +1,110 @@
+"""The fast BER decoder answers exactly as asn1tools does, or leaves the input to it."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.panasonic_decode import event_reports
+from pbx_protocols.core.errors import ProtocolError
+from pbx_protocols.panasonic.codec import decode_pdu
+from pbx_protocols.panasonic.fast_ber import FallBack
+from pbx_protocols.panasonic.framing import split_tcp_frames
+from pbx_protocols.panasonic.values import asn1tools_only, fast_decoder
+from tests.common import identical
+from tests.panasonic.strategies import pdus
+
+VECTORS = json.loads(
+    (Path(__file__).parents[1] / "fixtures" / "vectors" / "panasonic-csta.json").read_text()
+)["vectors"]
+
+
+def slow_pdu(data: bytes) -> Any:
+    """decode_pdu with asn1tools alone."""
+    with asn1tools_only():
+        return decode_pdu(data)
+
+
+def outcome(decode: Any, data: bytes) -> Any:
+    try:
+        return decode(data)
+    except ProtocolError as err:
+        return ("error", str(err))
+
+
+def assert_same_pdu(data: bytes) -> None:
+    fast, slow = outcome(decode_pdu, data), outcome(slow_pdu, data)
+    assert identical(fast, slow), (data.hex(), fast, slow)
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_every_vector_decodes_the_same(vector):
+    raw = bytes.fromhex(vector["hex"])
+    for pdu in split_tcp_frames(raw) if vector["framing"] == "tcp" else [raw]:
+        assert_same_pdu(pdu)
+
+
+@given(pdus)
+@settings(max_examples=300)
+def test_generated_pdus_decode_the_same(pdu):
+    assert_same_pdu(pdu.encode())
+
+
+@given(pdus, st.randoms(use_true_random=False))
+@settings(max_examples=300)
+def test_damaged_pdus_decode_the_same_or_fail_the_same(pdu, rng: random.Random):
+    data = bytearray(pdu.encode())
+    for _ in range(rng.randint(1, 4)):
+        choice = rng.random()
+        position = rng.randrange(len(data))
+        if choice < 0.5:
+            data[position] = rng.randrange(256)
+        elif choice < 0.75:
+            del data[position:]
+        else:
+            data[position:position] = bytes([rng.randrange(256)])
+        if not data:
+            return
+    assert_same_pdu(bytes(data))
+
+
+def test_the_fast_path_takes_what_a_busy_office_sends():
+    """The point of it: the simulator's event reports (the benchmark's mix) never fall back."""
+    decoder = fast_decoder()
+    reports = event_reports()
+    kinds = set()
+    for report in reports:
+        envelope = decoder.decode("ROSE-apdu", report)
+        argument = decoder.decode("CSTAEventReportArgument", bytes(envelope[1]["argument"]))
+        kinds.add(argument["eventSpecificInfo"][1][0])
+    assert len(kinds) >= 8
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "3080",  # indefinite length
+        "2403040100",  # a constructed OCTET STRING
+        "30",  # cut off
+        "3005020101",  # content shorter than announced
+    ],
+)
+def test_unusual_or_broken_encodings_are_left_to_asn1tools(data):
+    with pytest.raises(FallBack):
+        fast_decoder().decode("ROSE-apdu", bytes.fromhex(data))
+
+
+def test_identifiers_decode_linearly_and_long_ones_are_asn1tools_to_refuse():
+    decoder = fast_decoder()
+    aarq = bytes.fromhex(
+        "602380020780a10706052b0c00815abe14281206072b0c00821d8148a007a0050303000800"
+    )
+    assert decoder.decode("AARQ-apdu", aarq)["application-context-name"] == "1.3.12.0.218"
+    with pytest.raises(FallBack):  # 100 bytes: longer than a PBX sends
+        decoder.decode("AARQ-apdu", bytes.fromhex("6066a164066a2b") + b"\x01" * 99)
