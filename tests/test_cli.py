@@ -58,3 +58,17 @@ def test_importing_the_library_does_not_import_home_assistant():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_version_and_import_load_no_stack():
+    """--version answered before argparse, asyncio or asn1tools are even imported."""
+    probe = (
+        "import sys; sys.argv = ['pbx-protocols', '--version'];"
+        "import pbx_protocols; from pbx_protocols.entry import main; main();"
+        "print(sorted(m for m in ('argparse', 'asyncio', 'asn1tools', 'pbx_protocols.panasonic')"
+        " if m in sys.modules))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.splitlines() == [f"pbx-protocols {__version__}", "[]"]
