@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -70,11 +72,55 @@ async def ensure_pbx_entry(
         await api.flow(
             "/api/config/config_entries/options/flow", {"handler": entry_id}, settings, dict(names)
         )
+        await names_applied(api, names)
     return entry_id
 
 
+async def names_applied(api: HomeAssistantApi, names: Mapping[str, str]) -> None:
+    """Wait until the entry reloaded with the names (its entity ids follow them)."""
+    wanted = {f"sensor.{slug(name)}_line" for name in names.values()}
+    while True:
+        registry = await api.ws({"type": "config/entity_registry/list"})
+        if wanted <= {entity["entity_id"] for entity in registry}:
+            return
+        await asyncio.sleep(0.2)
+
+
+def slug(name: str) -> str:
+    """The part of an entity id Home Assistant makes of a name (for plain names)."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+#: Line states in which someone is on the phone (a green tile); ringing has a red one.
+BUSY: Final = ["dialing", "talking", "held"]
+
+
+def line_tiles(entity_id: str, name: str) -> list[Json]:
+    """A tile showing a line's state and who is on the other end, coloured by its state.
+
+    Colour cannot follow an enum sensor's state in a tile, so one of three conditional
+    tiles shows at a time: red while ringing, green while in a call, plain when idle.
+    """
+    tile = {
+        "type": "tile",
+        "entity": entity_id,
+        "name": name,
+        "state_content": ["state", "peer_name"],
+    }
+
+    def when(condition: Json, card: Json) -> Json:
+        condition = {"condition": "state", "entity": entity_id, **condition}
+        return {"type": "conditional", "conditions": [condition], "card": card}
+
+    return [
+        when({"state": "ringing"}, {**tile, "color": "red"}),
+        when({"state": BUSY}, {**tile, "color": "green"}),
+        when({"state_not": ["ringing", *BUSY]}, tile),
+    ]
+
+
 async def ensure_dashboard(api: HomeAssistantApi) -> None:
-    """A dashboard with every extension's line and last call, and the PBX's state."""
+    """The Phones dashboard: every line with who is on it, the last calls, the PBX."""
     dashboards = await api.ws({"type": "lovelace/dashboards/list"})
     if not any(d["url_path"] == DASHBOARD for d in dashboards):
         await api.ws(
@@ -89,35 +135,50 @@ async def ensure_dashboard(api: HomeAssistantApi) -> None:
             }
         )
     registry = await api.ws({"type": "config/entity_registry/list"})
-    ours = [e for e in registry if e["platform"] == "pbx"]
-    lines = sorted(
-        e["entity_id"]
-        for e in ours
-        if e["entity_id"].startswith("sensor.") and e["unique_id"].endswith("_line")
+    devices = {d["id"]: d["name_by_user"] or d["name"] for d in await api.ws(
+        {"type": "config/device_registry/list"}
+    )}  # fmt: skip
+    ours = sorted(
+        (e for e in registry if e["platform"] == "pbx"), key=lambda e: str(e["unique_id"])
     )
-    calls = sorted(e["entity_id"] for e in ours if e["entity_id"].startswith("event."))
-    pbx = sorted(
-        e["entity_id"]
-        for e in ours
-        if e["entity_id"].startswith("binary_sensor.") or e["unique_id"].endswith("last_caller")
-    )
+
+    def named(suffix: str) -> list[tuple[str, str]]:
+        return [
+            (e["entity_id"], devices.get(e["device_id"]) or e["entity_id"])
+            for e in ours
+            if str(e["unique_id"]).endswith(suffix)
+        ]
+
+    lines, calls = named("_line"), named("_call")
+    pbx = [
+        {"entity": entity_id, "name": name}
+        for (entity_id, _), name in [
+            (named("_connectivity")[0], "Link to the PBX"),
+            (named("_last_caller")[0], "Last outside caller"),
+        ]
+    ]
     config = {
         "views": [
             {
                 "title": "Phones",
                 "cards": [
                     {
-                        "type": "entities",
+                        "type": "grid",
                         "title": "Extensions",
-                        "entities": lines,
-                        "state_color": True,
+                        "columns": 1,
+                        "square": False,
+                        "cards": [tile for line in lines for tile in line_tiles(*line)],
                     },
-                    {"type": "entities", "title": "Last calls", "entities": calls},
+                    {
+                        "type": "entities",
+                        "title": "Last calls",
+                        "entities": [{"entity": e, "name": name} for e, name in calls],
+                    },
                     {"type": "entities", "title": "PBX", "entities": pbx},
                     {
                         "type": "logbook",
                         "title": "Call log",
-                        "target": {"entity_id": calls},
+                        "target": {"entity_id": [e for e, _ in lines]},
                         "hours_to_show": 4,
                     },
                 ],

@@ -16,10 +16,12 @@ from homeassistant.helpers.typing import ConfigType
 
 from pbx_protocols.core.errors import AuthenticationFailed, PbxError
 
-from .const import DOMAIN
+from .const import CONF_NAMES, DOMAIN
 from .hardware import create_client
 from .hub import PbxHub
+from .naming import async_follow_extension_names
 from .services import async_setup_services
+from .wording import async_load_wording
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -30,6 +32,7 @@ type PbxConfigEntry = ConfigEntry[PbxHub]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions (once, whatever the entries)."""
     async_setup_services(hass)
+    await async_load_wording(hass)
     return True
 
 
@@ -52,6 +55,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             translation_key="cannot_connect",
             translation_placeholders={"error": str(err) or "timeout"},
         ) from err
+    await async_follow_extension_names(hass, entry, entry.options.get(CONF_NAMES) or {})
     hub = PbxHub(hass, entry, client)
     hub.register_pbx_device()
     hub.start()

@@ -388,7 +388,11 @@ class PbxOptionsFlow(OptionsFlowWithReload):
                     ),
                 }
                 return await self.async_step_names()
-        select = [SelectOptionDict(value=n, label=n) for n in numbers]
+        names: dict[str, str] = options.get(CONF_NAMES) or {}
+        select = [
+            SelectOptionDict(value=n, label=f"{names[n]} ({n})" if names.get(n) else n)
+            for n in numbers
+        ]
         schema = probatio.Schema(
             {
                 probatio.Optional(CONF_EXTENSIONS): SelectSelector(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -12,6 +14,7 @@ from . import PbxConfigEntry
 from .const import EVENT_TYPES
 from .entity import PbxExtensionEntity, add_extension_entities
 from .hub import PbxHub
+from .wording import async_load_wording
 
 PARALLEL_UPDATES = 0
 
@@ -22,7 +25,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add an event entity per extension (now and when discovered)."""
-    add_extension_entities(entry.runtime_data, async_add_entities, ExtensionCallEvent)
+    # The frontend shows an event entity with its default icon whatever happened; the
+    # icon of the last event makes a missed call look different from an ended one.
+    icons = (await async_load_wording(hass)).event_icons
+    add_extension_entities(
+        entry.runtime_data, async_add_entities, partial(ExtensionCallEvent, icons=icons)
+    )
 
 
 class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
@@ -34,16 +42,20 @@ class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
     # logbook (pbx_call_event) keeps them.
     _unrecorded_attributes = frozenset({"call_id", "caller", "called", "peer"})
 
-    def __init__(self, hub: PbxHub, number: str) -> None:
+    def __init__(self, hub: PbxHub, number: str, *, icons: dict[str, str]) -> None:
         super().__init__(hub, number, "call")
+        self._icons = icons
 
     async def async_added_to_hass(self) -> None:
         """Follow the extension's calls (and its availability)."""
         await super().async_added_to_hass()
+        restored = self.state_attributes.get("event_type")  # the last event, restored
+        self._attr_icon = self._icons.get(restored) if restored else None
         self.async_on_remove(self.hub.subscribe_calls(self.extension, self._on_call))
 
     @callback
     def _on_call(self, event: CallEvent, event_type: str) -> None:
+        self._attr_icon = self._icons.get(event_type)
         self._trigger_event(
             event_type,
             {

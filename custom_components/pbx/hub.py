@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from pbx_protocols.core.client import PbxClient
@@ -70,13 +71,17 @@ class _EntityAdder:
     added: set[str] = field(default_factory=set)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LastCall:
-    """The most recent incoming call, for the PBX's last-caller sensor."""
+    """The most recent call from outside, for the PBX's last-outside-caller sensor."""
 
     caller: str | None
+    #: The extension it rang first.
     extension: str
     timestamp: datetime
+    call_id: str | None = None
+    #: The extension that took it (None while nobody has).
+    answered_by: str | None = None
 
 
 class PbxHub:
@@ -144,6 +149,16 @@ class PbxHub:
         names: dict[str, str] = self.entry.options.get(CONF_NAMES) or {}
         return names.get(number) or None
 
+    def party_name(self, number: str | None) -> str | None:
+        """Who a number is, as a person would say it: an extension's name, else the number."""
+        if number is None:
+            return None
+        return self.extension_name(number) or self.normalize(number)
+
+    def is_extension(self, number: str | None) -> bool:
+        """Whether a number is one of the PBX's extensions."""
+        return number is not None and number in self.client.tracker
+
     def normalize(self, number: str | None) -> str | None:
         """Apply the user's prefix stripping to a caller or called number."""
         return normalize_number(number, self.entry.options.get(CONF_PREFIXES) or [])
@@ -170,13 +185,17 @@ class PbxHub:
 
     @property
     def pbx_device_info(self) -> DeviceInfo:
-        """The PBX as a device."""
+        """The PBX as a device, named by its model (the address is its serial number).
+
+        A short name keeps its entities' names readable: "KX-TDA/TDE/NS Connectivity".
+        """
         info = self.client.info
         return DeviceInfo(
             identifiers={self.pbx_identifier},
             manufacturer=info.vendor,
             model=info.model,
-            name=self.entry.title,
+            name=info.model,
+            serial_number=info.unique_id,
             sw_version=info.firmware,
         )
 
@@ -204,6 +223,12 @@ class PbxHub:
             info["translation_key"] = "extension"
             info["translation_placeholders"] = {"number": number}
         return info
+
+    def line_entity_id(self, number: str) -> str | None:
+        """Entity id of an extension's line sensor (it follows renames)."""
+        return er.async_get(self.hass).async_get_entity_id(
+            "sensor", DOMAIN, f"{self.entry.entry_id}_{number}_line"
+        )
 
     def extension_device_id(self, number: str) -> str | None:
         """Device registry id of an extension's device."""
@@ -263,15 +288,14 @@ class PbxHub:
         event_type = EVENT_TYPES.get(event.kind)
         if event_type is None or not self.is_shown(event.extension):
             return  # online/offline show in the line state; hidden extensions stay quiet
-        if event_type == "incoming_call":
-            self.last_call = LastCall(
-                self.normalize(event.calling), event.extension, event.timestamp
-            )
+        self._follow_outside_call(event, event_type)
         self.hass.bus.async_fire(
             EVENT_CALL,
             {
                 "config_entry_id": self.entry.entry_id,
                 "device_id": self.extension_device_id(event.extension),
+                # The line: a target for actions, and what the logbook lists it under.
+                "entity_id": self.line_entity_id(event.extension),
                 "extension": event.extension,
                 "event": event_type,
                 "call_id": event.call_id,
@@ -285,6 +309,22 @@ class PbxHub:
         for listener in list(self._call_listeners.get(event.extension, [])):
             listener(event, event_type)
         self._notify_hub()
+
+    def _follow_outside_call(self, event: CallEvent, event_type: str) -> None:
+        """Keep the last call from outside (not from an extension) and who took it."""
+        last = self.last_call
+        if event_type == "incoming_call" and not self.is_extension(event.calling):
+            if last is None or last.call_id != event.call_id:
+                self.last_call = LastCall(
+                    self.normalize(event.calling), event.extension, event.timestamp, event.call_id
+                )
+        elif (
+            event_type == "answered"
+            and last is not None
+            and last.call_id == event.call_id
+            and last.answered_by is None
+        ):
+            self.last_call = replace(last, answered_by=event.extension)
 
     @callback
     def _on_record(self, record: CallRecord) -> None:

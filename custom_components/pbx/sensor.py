@@ -43,7 +43,7 @@ class LineStateSensor(PbxExtensionEntity, SensorEntity):
     # Who is calling changes with every call: the recorder would look up a new attribute
     # set each time (milliseconds on a busy PBX). The logbook keeps the numbers instead.
     _unrecorded_attributes = frozenset(
-        {"caller", "called", "peer", "direction", "call_id", "active_calls"}
+        {"caller", "called", "peer", "peer_name", "direction", "call_id", "active_calls"}
     )
 
     def __init__(self, hub: PbxHub, number: str) -> None:
@@ -66,6 +66,7 @@ class LineStateSensor(PbxExtensionEntity, SensorEntity):
             "caller": self.hub.normalize(call.calling) if call else None,
             "called": self.hub.normalize(call.called) if call else None,
             "peer": self.hub.normalize(call.peer) if call else None,
+            "peer_name": self.hub.party_name(call.peer) if call else None,
             "direction": call.direction.value if call and call.direction else None,
             "call_id": call.call_id if call else None,
             "active_calls": len(snapshot.calls) if snapshot else 0,
@@ -133,14 +134,18 @@ class ActiveCallsSensor(PbxEntity, SensorEntity):
 
 
 class LastCallerSensor(PbxEntity, RestoreSensor):
-    """The number of the last incoming caller (kept across restarts)."""
+    """The number of the last caller from outside (kept across restarts).
+
+    Calls between extensions do not count: users want to know who called the company.
+    """
 
     _attr_translation_key = "last_caller"
-    _unrecorded_attributes = frozenset({"time"})
+    _unrecorded_attributes = frozenset({"time", "call_id"})
+    _ATTRIBUTES = ("extension", "answered_by", "time", "call_id")
 
     def __init__(self, hub: PbxHub) -> None:
         super().__init__(hub, "last_caller")
-        self._attr_extra_state_attributes = {"extension": None, "time": None}
+        self._attr_extra_state_attributes = dict.fromkeys(self._ATTRIBUTES)
 
     async def async_added_to_hass(self) -> None:
         """Restore the last caller, then follow new calls."""
@@ -149,8 +154,7 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
             self._attr_native_value = last.native_value
         if (state := await self.async_get_last_state()) is not None:
             self._attr_extra_state_attributes = {
-                "extension": state.attributes.get("extension"),
-                "time": state.attributes.get("time"),
+                key: state.attributes.get(key) for key in self._ATTRIBUTES
             }
 
     @property
@@ -164,6 +168,8 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
             self._attr_native_value = last.caller
             self._attr_extra_state_attributes = {
                 "extension": last.extension,
+                "answered_by": last.answered_by,
                 "time": last.timestamp.isoformat(),
+                "call_id": last.call_id,
             }
         self._write_if_changed()

@@ -309,6 +309,13 @@ async def test_options(hass: HomeAssistant, loaded_entry):
         CONF_VOICE_EXTENSION: "101",
         CONF_LINK_TIMEOUT: 20.0,
     }
+    # The dropdowns name the extensions that have names.
+    selector = result["data_schema"].schema[
+        next(k for k in result["data_schema"].schema if k == CONF_VOICE_EXTENSION)
+    ]
+    labels = {option["value"]: option["label"] for option in selector.config["options"]}
+    assert labels["101"] == "Reception (101)"
+    assert labels["102"] == "102"
 
 
 async def test_options_need_a_connected_pbx(hass: HomeAssistant, entry):

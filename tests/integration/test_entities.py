@@ -76,17 +76,27 @@ async def test_parallel_calls_keep_the_line_talking(hass: HomeAssistant, loaded_
 
 async def test_last_caller_and_active_calls(hass: HomeAssistant, loaded_entry, simulator):
     registry = er.async_get(hass)
-    active = "sensor.panasonic_pbx_127_0_0_1_active_calls"
+    active = "sensor.kx_tda_tde_ns_active_calls"
     registry.async_update_entity(active, disabled_by=None)
     await hass.config_entries.async_reload(loaded_entry.entry_id)
     await hass.async_block_till_done()
-    simulator.pbx.make_call("101", "102")
+    internal = simulator.pbx.make_call("101", "102")
     await wait_state(hass, LINE.format("102"), "ringing")
-    simulator.pbx.incoming_call("0891234", "103")
+    outside = simulator.pbx.incoming_call("0891234", "103")
     await wait_state(hass, active, "2")
-    last = hass.states.get("sensor.panasonic_pbx_127_0_0_1_last_caller")
+    last = hass.states.get("sensor.kx_tda_tde_ns_last_outside_caller")
     assert last.state == "0891234"
     assert last.attributes["extension"] == "103"
+    assert last.attributes["answered_by"] is None
+    simulator.pbx.answer("103", outside)
+    await wait_until(lambda: hass.states.get(last.entity_id).attributes["answered_by"] == "103")
+    # A call between extensions is not an outside caller.
+    simulator.pbx.clear_connection("101", internal)
+    await wait_state(hass, LINE.format("101"), "idle")
+    simulator.pbx.make_call("104", "101")
+    await wait_state(hass, LINE.format("101"), "ringing")
+    assert hass.states.get(last.entity_id).state == "0891234"
+    assert last.name == "KX-TDA/TDE/NS Last outside caller"
 
 
 async def test_unavailable_while_the_link_is_down_and_back_by_itself(
@@ -95,10 +105,10 @@ async def test_unavailable_while_the_link_is_down_and_back_by_itself(
     simulator.set_keepalives(True)
     await simulator.drop_clients()
     await wait_state(hass, LINE.format("101"), "unavailable")
-    assert state(hass, "binary_sensor.panasonic_pbx_127_0_0_1_connectivity") == "off"
-    assert state(hass, "sensor.panasonic_pbx_127_0_0_1_last_caller") != "unavailable"
+    assert state(hass, "binary_sensor.kx_tda_tde_ns_connectivity") == "off"
+    assert state(hass, "sensor.kx_tda_tde_ns_last_outside_caller") != "unavailable"
     await wait_state(hass, LINE.format("101"), "idle")  # reconnects after about a second
-    assert state(hass, "binary_sensor.panasonic_pbx_127_0_0_1_connectivity") == "on"
+    assert state(hass, "binary_sensor.kx_tda_tde_ns_connectivity") == "on"
     assert caplog.text.count("Lost connection") == 1
     assert caplog.text.count("restored") == 1
 
@@ -125,6 +135,64 @@ async def test_prefixes_and_names_from_the_options(hass: HomeAssistant, loaded_e
     await hass.config_entries.async_reload(loaded_entry.entry_id)
     await hass.async_block_till_done()
     simulator.pbx.incoming_call("0301234", "103")
+    await wait_state(hass, "sensor.support_line", "ringing")
+    assert hass.states.get("sensor.support_line").attributes["caller"] == "301234"
+    assert hass.states.get("sensor.support_line").name == "Support Line"
+    assert hass.states.get("event.support_call").attributes["caller"] == "301234"
+
+
+async def test_who_is_on_the_other_end_by_name(hass: HomeAssistant, loaded_entry, simulator):
+    hass.config_entries.async_update_entry(
+        loaded_entry, options={"names": {"101": "Reception"}, "extensions": []}
+    )
+    await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    simulator.pbx.make_call("101", "102")
+    await wait_state(hass, LINE.format("102"), "ringing")
+    assert hass.states.get(LINE.format("102")).attributes["peer_name"] == "Reception"
+    # The entity ids follow the name, as Home Assistant's device rename offers.
+    assert hass.states.get("sensor.reception_line").attributes["peer_name"] == "102"
+    assert hass.states.get(LINE.format("101")) is None
+    simulator.pbx.incoming_call("0301234567", "103")
     await wait_state(hass, LINE.format("103"), "ringing")
-    assert hass.states.get(LINE.format("103")).attributes["caller"] == "301234"
-    assert hass.states.get(LINE.format("103")).name == "Support Line"
+    assert hass.states.get(LINE.format("103")).attributes["peer_name"] == "0301234567"
+
+
+async def test_each_kind_of_call_event_has_its_icon(hass: HomeAssistant, loaded_entry, simulator):
+    """A missed call must not look like an ended one in a list of last calls."""
+    missed = simulator.pbx.incoming_call("0301234567", "103")
+    await wait_until(lambda: hass.states.get(CALL.format("103")).attributes.get("icon"))
+    assert hass.states.get(CALL.format("103")).attributes["icon"] == "mdi:phone-incoming"
+    simulator.pbx.clear_call(missed)
+    await wait_until(
+        lambda: hass.states.get(CALL.format("103")).attributes["event_type"] == "missed"
+    )
+    assert hass.states.get(CALL.format("103")).attributes["icon"] == "mdi:phone-missed"
+    answered = simulator.pbx.incoming_call("0301234567", "104")
+    simulator.pbx.answer("104", answered)
+    simulator.pbx.clear_connection("104", answered)
+    await wait_until(
+        lambda: hass.states.get(CALL.format("104")).attributes["event_type"] == "ended"
+    )
+    assert hass.states.get(CALL.format("104")).attributes["icon"] == "mdi:phone-hangup"
+
+
+async def test_ids_a_user_chose_keep_when_an_extension_is_named(
+    hass: HomeAssistant, loaded_entry, simulator
+):
+    registry = er.async_get(hass)
+    registry.async_update_entity(LINE.format("101"), new_entity_id="sensor.front_desk")
+    hass.config_entries.async_update_entry(
+        loaded_entry, options={"names": {"101": "Reception", "102": "Sales"}, "extensions": []}
+    )
+    await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, "sensor.front_desk") == "idle"
+    assert state(hass, "event.reception_call") == "unknown"
+    assert state(hass, "sensor.sales_line") == "idle"
+    # Back to no name: back to the generated ids.
+    hass.config_entries.async_update_entry(loaded_entry, options={"names": {}, "extensions": []})
+    await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, "sensor.extension_102_line") == "idle"
+    assert state(hass, "event.extension_101_call") == "unknown"

@@ -20,6 +20,7 @@ from tests.common import wait_until
 PAYLOAD_KEYS = {
     "config_entry_id",
     "device_id",
+    "entity_id",
     "extension",
     "event",
     "call_id",
@@ -46,6 +47,7 @@ async def test_bus_event_payload(hass: HomeAssistant, loaded_entry, simulator):
     assert ringing.data == {
         "config_entry_id": loaded_entry.entry_id,
         "device_id": extension_device(hass, loaded_entry, "102").id,
+        "entity_id": "sensor.extension_102_line",
         "extension": "102",
         "event": "incoming_call",
         "call_id": call.hex(),
@@ -150,11 +152,15 @@ async def test_call_records_reach_the_bus_and_the_logbook(
     line = described[EVENT_RECORD](Event(EVENT_RECORD, {**record.data, "duration": 125.0}))
     assert line == {
         "name": "Extension 102",
-        "message": "call record: 0301234567 to 102, 2 min 5 s",
+        "entity_id": "sensor.extension_102_line",
+        "message": "0301234567 → 102 · 2:05",
+        "icon": "mdi:phone-log",
     }
 
 
 async def test_logbook_lines(hass: HomeAssistant, loaded_entry):
+    """One translated line per event, with its icon, linking the extension's line."""
+    hass.config_entries.async_update_entry(loaded_entry, options={"names": {"102": "Sales"}})
     described = {}
     async_describe_events(hass, lambda domain, event, describe: described.update({event: describe}))
     describe = described[EVENT_CALL]
@@ -162,20 +168,27 @@ async def test_logbook_lines(hass: HomeAssistant, loaded_entry):
     dr.async_get(hass).async_update_device(device.id, name_by_user="Reception")
 
     def line(**data) -> dict:
-        return describe(Event(EVENT_CALL, {"device_id": device.id, "extension": "101", **data}))
+        event = {"device_id": device.id, "config_entry_id": loaded_entry.entry_id, **data}
+        return describe(Event(EVENT_CALL, {"extension": "101", **event}))
 
     assert line(event="incoming_call", caller="0301234") == {
         "name": "Reception",
-        "message": "incoming call from 0301234",
+        "entity_id": "sensor.extension_101_line",
+        "message": "Incoming call · 0301234",
+        "icon": "mdi:phone-incoming",
     }
-    assert line(event="missed", caller=None)["message"] == "missed a call from an unknown number"
-    assert line(event="answered", peer="102")["message"] == "talking with 102"
-    assert line(event="outgoing_call", called="0800")["message"] == "calling 0800"
-    assert line(event="something_new")["message"] == "something_new"
+    assert line(event="missed", caller=None)["message"] == "Missed · ?"
+    assert line(event="missed", caller=None)["icon"] == "mdi:phone-missed"
+    assert line(event="answered", peer="102")["message"] == "Answered · Sales"
+    assert line(event="outgoing_call", called="0800", peer="0800")["message"] == (
+        "Outgoing call · 0800"
+    )
+    assert line(event="something_new")["message"] == "something_new · ?"
     unknown_device = describe(
         Event(EVENT_CALL, {"device_id": None, "extension": "109", "event": "ended"})
     )
     assert unknown_device == {
         "name": "Extension 109",
-        "message": "call with an unknown number ended",
+        "message": "Ended · ?",
+        "icon": "mdi:phone-hangup",
     }

@@ -23,10 +23,15 @@ async def test_setup_creates_devices_and_entities(hass: HomeAssistant, loaded_en
     pbx = devices.async_get_device_by_identifier(
         (DOMAIN, loaded_entry.entry_id), loaded_entry.entry_id
     )
-    assert (pbx.manufacturer, pbx.model, pbx.name) == (
+    # Named by its model, so that its entities' names stay short; the address is its serial.
+    assert (pbx.manufacturer, pbx.model, pbx.name, pbx.serial_number) == (
         "Panasonic",
         "KX-TDA/TDE/NS",
-        loaded_entry.title,
+        "KX-TDA/TDE/NS",
+        f"127.0.0.1:{simulator.port}",
+    )
+    assert hass.states.get("binary_sensor.kx_tda_tde_ns_connectivity").name == (
+        "KX-TDA/TDE/NS Connectivity"
     )
     for number in EXTENSIONS:
         device = devices.async_get_device_by_identifier(
@@ -37,9 +42,9 @@ async def test_setup_creates_devices_and_entities(hass: HomeAssistant, loaded_en
         assert hass.states.get(f"sensor.extension_{number}_line").state == "idle"
         assert hass.states.get(f"event.extension_{number}_call") is not None
     entities = er.async_get(hass)
-    active = entities.async_get("sensor.panasonic_pbx_127_0_0_1_active_calls")
+    active = entities.async_get("sensor.kx_tda_tde_ns_active_calls")
     assert active.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-    assert hass.states.get("binary_sensor.panasonic_pbx_127_0_0_1_connectivity").state == "on"
+    assert hass.states.get("binary_sensor.kx_tda_tde_ns_connectivity").state == "on"
 
 
 async def test_unload_closes_the_link_and_reload_reconnects(

@@ -33,7 +33,7 @@ async def test_call_hang_up_and_line_states(hass: HomeAssistant, intents, loaded
 
     response = await handle(hass, "PbxMakeCall", number="sales")
     assert response.speech["plain"]["speech"] == "Calling 102 from extension 101"
-    await wait_until(lambda: hass.states.get("sensor.extension_102_line").state == "ringing")
+    await wait_until(lambda: hass.states.get("sensor.sales_line").state == "ringing")
 
     response = await handle(hass, "PbxLineStates")
     speech = response.speech["plain"]["speech"]
@@ -46,7 +46,7 @@ async def test_call_hang_up_and_line_states(hass: HomeAssistant, intents, loaded
 
     response = await handle(hass, "PbxHangUp")
     assert response.speech["plain"]["speech"] == "Hung up extension 101"
-    await wait_until(lambda: hass.states.get("sensor.extension_102_line").state == "idle")
+    await wait_until(lambda: hass.states.get("sensor.sales_line").state == "idle")
     response = await handle(hass, "PbxLineStates")
     assert response.speech["plain"]["speech"] == "All phones are idle"
 
