@@ -15,20 +15,12 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from pbx_protocols.core.client import PbxClient
-from pbx_protocols.core.errors import (
-    CommandRejected,
-    ConnectionFailed,
-    InvalidInput,
-    NoMatchingCall,
-    PbxError,
-    UnsupportedOperation,
-)
+from pbx_protocols.core.errors import CommandRejected, PbxError
 from pbx_protocols.core.model import (
     CallEvent,
     CallRecord,
@@ -47,21 +39,13 @@ from .const import (
     EVENT_RECORD,
     EVENT_TYPES,
 )
+from .errors import translated_error
+from .wording import DATA_WORDING
 
 _LOGGER = logging.getLogger(__name__)
 
 type ExtensionListener = Callable[[ExtensionSnapshot], None]
 
-#: Library error -> the Home Assistant error to raise and its translation key. Mistakes the
-#: user can fix are validation errors; the PBX's own refusals and outages are not.
-_ERRORS: list[tuple[type[PbxError], type[HomeAssistantError], str]] = [
-    (InvalidInput, ServiceValidationError, "invalid_input"),
-    (NoMatchingCall, ServiceValidationError, "no_matching_call"),
-    (UnsupportedOperation, ServiceValidationError, "unsupported"),
-    (ConnectionFailed, HomeAssistantError, "not_connected"),
-    (CommandRejected, HomeAssistantError, "command_rejected"),
-    (PbxError, HomeAssistantError, "pbx_error"),
-]
 type CallListener = Callable[[CallEvent, str], None]
 
 
@@ -148,6 +132,15 @@ class PbxHub:
         """The name the user gave an extension, if any."""
         names: dict[str, str] = self.entry.options.get(CONF_NAMES) or {}
         return names.get(number) or None
+
+    def extension_label(self, number: str) -> str:
+        """How a person calls an extension: its name, or "Extension 101"."""
+        if name := self.extension_name(number):
+            return name
+        wording = self.hass.data.get(DATA_WORDING)
+        return (wording.extension_name if wording else "Extension {number}").replace(
+            "{number}", number
+        )
 
     def party_name(self, number: str | None) -> str | None:
         """Who a number is, as a person would say it: an extension's name, else the number."""
@@ -264,21 +257,35 @@ class PbxHub:
 
     # -- call control -------------------------------------------------------------------
 
-    async def async_call(self, action: Callable[[PbxClient], Awaitable[None]]) -> None:
-        """Run a call-control action; turn library errors into translated HA errors."""
+    async def async_call(
+        self,
+        action: Capability,
+        extension: str,
+        run: Callable[[PbxClient], Awaitable[None]],
+        *,
+        number: str | None = None,
+    ) -> None:
+        """Run a call-control action; library errors become translated, plain sentences.
+
+        ``number`` is the number the action dials or transfers to, as the user typed it.
+        """
         try:
-            await action(self.client)
+            await run(self.client)
         except PbxError as err:
-            # The first matching row wins: the table goes from specific to general.
-            ha_error, key = next(row[1:] for row in _ERRORS if isinstance(err, row[0]))
-            raise ha_error(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders={
-                    "error": str(err),
-                    "reason": getattr(err, "reason", str(err)),
-                    "pbx": self.entry.title,
-                },
+            if isinstance(err, CommandRejected):  # expected, and its code only helps here
+                _LOGGER.info(
+                    "%s refused to %s at extension %s: %s",
+                    self.entry.title,
+                    action.value.replace("_", " "),
+                    extension,
+                    err.reason,
+                )
+            raise translated_error(
+                err,
+                action=action,
+                extension=self.extension_label(extension),
+                number=self.party_name(number),
+                pbx=self.entry.title,
             ) from err
 
     # -- library callbacks --------------------------------------------------------------

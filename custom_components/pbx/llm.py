@@ -17,7 +17,13 @@ from homeassistant.helpers.llm import (
 )
 
 from .const import DOMAIN
-from .intent import INTENT_ANSWER_CALL, INTENT_HANG_UP, INTENT_LINE_STATES, INTENT_MAKE_CALL
+from .intent import (
+    INTENT_ANSWER_CALL,
+    INTENT_HANG_UP,
+    INTENT_LAST_CALLER,
+    INTENT_LINE_STATES,
+    INTENT_MAKE_CALL,
+)
 
 #: Title and safety annotations of each exposed intent. Calls reach outside Home Assistant
 #: (phones ring); hanging up ends a conversation, which cannot be undone.
@@ -33,6 +39,10 @@ LLM_INTENTS: Final = {
     INTENT_HANG_UP: ("Hang up a phone call", ToolAnnotations(destructive=True, open_world=True)),
     INTENT_LINE_STATES: (
         "Which phones are busy",
+        ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    ),
+    INTENT_LAST_CALLER: (
+        "Who called last",
         ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
     ),
 }

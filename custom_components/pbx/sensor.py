@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -13,6 +14,9 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from pbx_protocols.core.client import PbxClient
+from pbx_protocols.core.model import Capability
 
 from . import PbxConfigEntry
 from .const import LINE_STATES
@@ -74,45 +78,68 @@ class LineStateSensor(PbxExtensionEntity, SensorEntity):
 
     # -- actions (registered in services.py) --------------------------------------------
 
+    async def _act(
+        self,
+        action: Capability,
+        run: Callable[[PbxClient], Awaitable[None]],
+        number: str | None = None,
+    ) -> None:
+        await self.hub.async_call(action, self.extension, run, number=number)
+
     async def async_make_call(self, number: str) -> None:
         """Call ``number`` from this extension."""
-        await self.hub.async_call(lambda client: client.make_call(self.extension, number))
+        await self._act(
+            Capability.MAKE_CALL, lambda client: client.make_call(self.extension, number), number
+        )
 
     async def async_answer_call(self, call_id: str | None = None) -> None:
         """Answer the ringing call."""
-        await self.hub.async_call(lambda client: client.answer_call(self.extension, call_id))
+        await self._act(
+            Capability.ANSWER_CALL, lambda client: client.answer_call(self.extension, call_id)
+        )
 
     async def async_hang_up(self, call_id: str | None = None) -> None:
         """Hang up the current call."""
-        await self.hub.async_call(lambda client: client.hang_up(self.extension, call_id))
+        await self._act(Capability.HANG_UP, lambda client: client.hang_up(self.extension, call_id))
 
     async def async_hold_call(self, call_id: str | None = None) -> None:
         """Put the conversation on hold."""
-        await self.hub.async_call(lambda client: client.hold_call(self.extension, call_id))
+        await self._act(
+            Capability.HOLD_CALL, lambda client: client.hold_call(self.extension, call_id)
+        )
 
     async def async_retrieve_call(self, call_id: str | None = None) -> None:
         """Take the held call back."""
-        await self.hub.async_call(lambda client: client.retrieve_call(self.extension, call_id))
+        await self._act(
+            Capability.RETRIEVE_CALL, lambda client: client.retrieve_call(self.extension, call_id)
+        )
 
     async def async_transfer_call(self, number: str, call_id: str | None = None) -> None:
-        """Transfer the call to ``number``."""
-        await self.hub.async_call(
-            lambda client: client.transfer_call(self.extension, number, call_id)
+        """Transfer the call to ``number`` (the result waits for the target to ring)."""
+        await self._act(
+            Capability.TRANSFER_CALL,
+            lambda client: client.transfer_call(self.extension, number, call_id),
+            number,
         )
 
     async def async_dial_digits(self, digits: str, call_id: str | None = None) -> None:
         """Send DTMF digits on the call."""
-        await self.hub.async_call(
-            lambda client: client.dial_digits(self.extension, digits, call_id)
+        await self._act(
+            Capability.DIAL_DIGITS,
+            lambda client: client.dial_digits(self.extension, digits, call_id),
         )
 
     async def async_display_text(self, text: str) -> None:
         """Show text on the station's display."""
-        await self.hub.async_call(lambda client: client.display_text(self.extension, text))
+        await self._act(
+            Capability.DISPLAY_TEXT, lambda client: client.display_text(self.extension, text)
+        )
 
     async def async_send_message(self, text: str) -> None:
         """Send a text message to the station."""
-        await self.hub.async_call(lambda client: client.send_message(self.extension, text))
+        await self._act(
+            Capability.SEND_MESSAGE, lambda client: client.send_message(self.extension, text)
+        )
 
 
 class ActiveCallsSensor(PbxEntity, SensorEntity):

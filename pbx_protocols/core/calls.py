@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from .errors import Refusal
 from .model import (
     LINE_STATE_OF_CALL,
     CallEvent,
@@ -269,6 +270,7 @@ class CallTracker:
         reason: EndReason = EndReason.NORMAL,
         *,
         quiet: bool = False,
+        failure: Refusal | None = None,
         vendor: Mapping[str, Any] | None = None,
     ) -> list[CallEvent]:
         """Record that a call left an extension; unknown calls are ignored.
@@ -288,7 +290,7 @@ class CallTracker:
         if kind is None:
             missed = info.direction is Direction.INCOMING and not info.answered
             kind = CallEventKind.MISSED if missed else CallEventKind.ENDED
-        return [self._event(extension, kind, info, vendor)]
+        return [self._event(extension, kind, info, vendor, failure)]
 
     def end_call(
         self,
@@ -415,6 +417,7 @@ class CallTracker:
         kind: CallEventKind,
         info: CallInfo | None,
         vendor: Mapping[str, Any] | None,
+        failure: Refusal | None = None,
     ) -> CallEvent:
         return CallEvent(
             extension=extension.number,
@@ -426,6 +429,7 @@ class CallTracker:
             calling=info.calling if info else None,
             called=info.called if info else None,
             peer=info.peer if info else None,
+            failure=failure,
             vendor=dict(vendor or {}),
         )
 

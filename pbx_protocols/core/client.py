@@ -7,21 +7,24 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Coroutine
 from types import TracebackType
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Final, Protocol, Self
 
 from .callbacks import CallbackRegistry
 from .calls import CallTracker
 from .errors import (
     AuthenticationFailed,
+    CommandRejected,
     ConnectionFailed,
     InvalidInput,
     NoMatchingCall,
     PbxError,
+    Refusal,
     UnexpectedError,
     UnsupportedOperation,
 )
 from .model import (
     CallEvent,
+    CallEventKind,
     CallInfo,
     CallRecord,
     CallState,
@@ -35,6 +38,10 @@ from .reconnect import ReconnectPolicy
 
 _LOGGER = logging.getLogger(__name__)
 
+#: How long a blind transfer waits for the PBX to say the target rings (or cannot): PBXs
+#: accept the request first and try the target after.
+TRANSFER_OUTCOME_WAIT: Final = 3.0
+
 #: Which calls each operation acts on when the caller names none, best candidate first.
 _ANSWERABLE = (CallState.RINGING,)
 _HANGABLE = (CallState.TALKING, CallState.DIALING, CallState.RINGING, CallState.HELD)
@@ -42,6 +49,16 @@ _HOLDABLE = (CallState.TALKING,)
 _RETRIEVABLE = (CallState.HELD,)
 _TRANSFERABLE = (CallState.TALKING, CallState.HELD)
 _DIGIT_TARGETS = (CallState.TALKING, CallState.DIALING)
+_TRANSFER_ARRIVED = (CallEventKind.RINGING, CallEventKind.ANSWERED)
+#: What is missing when an operation finds no call, as a person would say it.
+_NO_CALL: Final = {
+    Capability.ANSWER_CALL: "no ringing call to answer",
+    Capability.HANG_UP: "no call to hang up",
+    Capability.HOLD_CALL: "no call to put on hold",
+    Capability.RETRIEVE_CALL: "no call on hold",
+    Capability.TRANSFER_CALL: "no call to transfer",
+    Capability.DIAL_DIGITS: "no call to send digits on",
+}
 
 
 class Session(Protocol):
@@ -211,37 +228,54 @@ class PbxClient(ABC):
     async def answer_call(self, extension: str, call_id: str | None = None) -> None:
         """Answer the ringing call at ``extension``."""
         self._require(Capability.ANSWER_CALL, extension)
-        await self._answer_call(extension, self._pick_call(extension, call_id, _ANSWERABLE))
+        call = self._pick_call(extension, call_id, _ANSWERABLE, Capability.ANSWER_CALL)
+        await self._answer_call(extension, call)
 
     async def hang_up(self, extension: str, call_id: str | None = None) -> None:
         """Clear ``extension``'s current call (or the one named)."""
         self._require(Capability.HANG_UP, extension)
-        await self._hang_up(extension, self._pick_call(extension, call_id, _HANGABLE))
+        await self._hang_up(
+            extension, self._pick_call(extension, call_id, _HANGABLE, Capability.HANG_UP)
+        )
 
     async def hold_call(self, extension: str, call_id: str | None = None) -> None:
         """Put ``extension``'s conversation on hold."""
         self._require(Capability.HOLD_CALL, extension)
-        await self._hold_call(extension, self._pick_call(extension, call_id, _HOLDABLE))
+        await self._hold_call(
+            extension, self._pick_call(extension, call_id, _HOLDABLE, Capability.HOLD_CALL)
+        )
 
     async def retrieve_call(self, extension: str, call_id: str | None = None) -> None:
         """Take ``extension``'s held call back."""
         self._require(Capability.RETRIEVE_CALL, extension)
-        await self._retrieve_call(extension, self._pick_call(extension, call_id, _RETRIEVABLE))
+        call = self._pick_call(extension, call_id, _RETRIEVABLE, Capability.RETRIEVE_CALL)
+        await self._retrieve_call(extension, call)
 
     async def transfer_call(self, extension: str, number: str, call_id: str | None = None) -> None:
-        """Transfer ``extension``'s call to ``number`` (blind transfer)."""
+        """Transfer ``extension``'s call to ``number`` (blind transfer).
+
+        PBXs accept a blind transfer before they try the target, so this waits a moment
+        (:data:`TRANSFER_OUTCOME_WAIT`) for the target to ring; if the PBX reports that
+        it cannot (busy, out of service), CommandRejected says why.
+        """
         self._require(Capability.TRANSFER_CALL, extension)
         target = validate_number(number)
-        call = self._pick_call(extension, call_id, _TRANSFERABLE)
-        await self._transfer_call(extension, call, target)
+        call = self._pick_call(extension, call_id, _TRANSFERABLE, Capability.TRANSFER_CALL)
+        seen: list[CallEvent] = []
+        unsubscribe = self._events.subscribe(seen.append)  # before: events may come first
+        try:
+            new_call_id = await self._transfer_call(extension, call, target)
+            if new_call_id is not None:
+                await self._transfer_outcome(new_call_id, target, seen)
+        finally:
+            unsubscribe()
 
     async def dial_digits(self, extension: str, digits: str, call_id: str | None = None) -> None:
         """Send DTMF digits on ``extension``'s call."""
         self._require(Capability.DIAL_DIGITS, extension)
         checked = validate_number(digits, what="digits")
-        await self._dial_digits(
-            extension, self._pick_call(extension, call_id, _DIGIT_TARGETS), checked
-        )
+        call = self._pick_call(extension, call_id, _DIGIT_TARGETS, Capability.DIAL_DIGITS)
+        await self._dial_digits(extension, call, checked)
 
     async def display_text(self, extension: str, text: str) -> None:
         """Show ``text`` on the station's display."""
@@ -264,31 +298,32 @@ class PbxClient(ABC):
         """Read every extension's calls from the PBX into the tracker (after each connect)."""
 
     async def _make_call(self, extension: str, number: str) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot make calls")
+        raise self._unsupported(Capability.MAKE_CALL)
 
     async def _answer_call(self, extension: str, call: CallInfo) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot answer calls")
+        raise self._unsupported(Capability.ANSWER_CALL)
 
     async def _hang_up(self, extension: str, call: CallInfo) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot hang up calls")
+        raise self._unsupported(Capability.HANG_UP)
 
     async def _hold_call(self, extension: str, call: CallInfo) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot hold calls")
+        raise self._unsupported(Capability.HOLD_CALL)
 
     async def _retrieve_call(self, extension: str, call: CallInfo) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot retrieve calls")
+        raise self._unsupported(Capability.RETRIEVE_CALL)
 
-    async def _transfer_call(self, extension: str, call: CallInfo, number: str) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot transfer calls")
+    async def _transfer_call(self, extension: str, call: CallInfo, number: str) -> str | None:
+        """Start the transfer; return the call id the call continues under, if known."""
+        raise self._unsupported(Capability.TRANSFER_CALL)
 
     async def _dial_digits(self, extension: str, call: CallInfo, digits: str) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot dial digits")
+        raise self._unsupported(Capability.DIAL_DIGITS)
 
     async def _display_text(self, extension: str, text: str) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot show text on displays")
+        raise self._unsupported(Capability.DISPLAY_TEXT)
 
     async def _send_message(self, extension: str, text: str) -> None:
-        raise UnsupportedOperation(f"{self.name} cannot send messages")
+        raise self._unsupported(Capability.SEND_MESSAGE)
 
     # -- helpers for stacks -------------------------------------------------------------
 
@@ -394,28 +429,69 @@ class PbxClient(ABC):
             self._state = state
             self._connection_states.publish(state)
 
+    def _unsupported(self, capability: Capability) -> UnsupportedOperation:
+        return UnsupportedOperation(
+            f"{self.name} cannot {capability.value.replace('_', ' ')}", action=capability.value
+        )
+
     def _require(self, capability: Capability, extension: str) -> None:
         if self._state is not ConnectionState.CONNECTED:
             raise ConnectionFailed(f"{self.name} is not connected ({self._state.value})")
         if capability not in self.capabilities:
-            raise UnsupportedOperation(
-                f"{self.name} does not support {capability.value.replace('_', ' ')}"
-            )
+            raise self._unsupported(capability)
         if extension not in self.tracker:
             raise InvalidInput(f"{extension!r} is not an extension of {self.name}")
 
     def _pick_call(
-        self, extension: str, call_id: str | None, states: tuple[CallState, ...]
+        self,
+        extension: str,
+        call_id: str | None,
+        states: tuple[CallState, ...],
+        action: Capability,
     ) -> CallInfo:
         calls = self.tracker.snapshot(extension).calls
         if call_id is not None:
             for call in calls:
                 if call.call_id == call_id:
                     return call
-            raise NoMatchingCall(f"extension {extension} has no call {call_id}")
+            raise NoMatchingCall(
+                f"extension {extension} has no call {call_id}",
+                extension=extension,
+                action=action.value,
+            )
         for state in states:
             for call in calls:
                 if call.state is state:
                     return call
-        wanted = " or ".join(state.value for state in states)
-        raise NoMatchingCall(f"extension {extension} has no {wanted} call")
+        raise NoMatchingCall(
+            f"extension {extension} has {_NO_CALL[action]}",
+            extension=extension,
+            action=action.value,
+        )
+
+    async def _transfer_outcome(self, call_id: str, target: str, seen: list[CallEvent]) -> None:
+        """Wait until the transferred call rings at ``target``, or fails; raise if it fails."""
+        outcome: asyncio.Future[CallEvent | None] = asyncio.get_running_loop().create_future()
+
+        def watch(event: CallEvent) -> None:
+            if event.call_id != call_id or outcome.done():
+                return
+            if event.kind is CallEventKind.FAILED:
+                outcome.set_result(event)
+            elif event.extension == target and event.kind in _TRANSFER_ARRIVED:
+                outcome.set_result(None)
+
+        for event in seen:
+            watch(event)
+        unsubscribe = self._events.subscribe(watch)
+        try:
+            async with asyncio.timeout(TRANSFER_OUTCOME_WAIT):
+                failed = await outcome
+        except TimeoutError:
+            return  # an outside number rings where nobody monitors it: no news is good news
+        finally:
+            unsubscribe()
+        if failed is not None:
+            refusal = failed.failure or Refusal.OTHER
+            reason = str(failed.vendor.get("cause") or refusal.value)
+            raise CommandRejected("transfer", reason, refusal)

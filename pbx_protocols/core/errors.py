@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 #: How many offending bytes an error message quotes; peers may send kilobytes.
 MAX_QUOTED_BYTES = 32
 
@@ -59,19 +61,58 @@ class DiscoveryFailed(PbxError):
     """The PBX named no extensions to monitor, and none were configured."""
 
 
+class Refusal(StrEnum):
+    """Why a PBX refused (or a call failed), in terms a person can be told.
+
+    Every stack maps its own error codes onto these; the vendor's code stays in
+    :attr:`CommandRejected.reason` for the log.
+    """
+
+    #: The extension acting is in no state to do it (on another call, off the hook).
+    EXTENSION_BUSY = "extension_busy"
+    #: The extension acting is not one the PBX knows.
+    EXTENSION_UNKNOWN = "extension_unknown"
+    EXTENSION_OUT_OF_SERVICE = "extension_out_of_service"
+    #: The number called (or transferred to) is busy.
+    NUMBER_BUSY = "number_busy"
+    #: The number called does not exist.
+    NUMBER_UNKNOWN = "number_unknown"
+    NUMBER_OUT_OF_SERVICE = "number_out_of_service"
+    #: The extension may not do this (class of service, barring).
+    NOT_ALLOWED = "not_allowed"
+    #: The call is gone, or not in a state that allows it.
+    NO_CALL = "no_call"
+    #: The PBX does not offer this operation.
+    NOT_SUPPORTED = "not_supported"
+    #: The PBX (or its lines) is too busy right now.
+    PBX_BUSY = "pbx_busy"
+    #: Nobody answered in time.
+    NO_ANSWER = "no_answer"
+    OTHER = "other"
+
+
 class UnsupportedOperation(PbxError):
-    """The PBX, or this library's support for it, cannot perform the operation."""
+    """The PBX, or this library's support for it, cannot perform the operation.
+
+    ``action`` names it as :class:`~.model.Capability` does (``dial_digits``), when known.
+    """
+
+    def __init__(self, message: str, *, action: str | None = None) -> None:
+        self.action = action
+        super().__init__(message)
 
 
 class CommandRejected(PbxError):
     """The PBX answered a request with an error.
 
-    ``reason`` is the vendor's name for the error, e.g. ``stateIncompatibility.noCallToClear``.
+    ``reason`` is the vendor's name for the error, e.g. ``stateIncompatibility.noCallToClear``;
+    ``refusal`` what it means (for the person who asked).
     """
 
-    def __init__(self, operation: str, reason: str) -> None:
+    def __init__(self, operation: str, reason: str, refusal: Refusal = Refusal.OTHER) -> None:
         self.operation = operation
         self.reason = reason
+        self.refusal = refusal
         super().__init__(f"{operation} rejected by the PBX: {reason}")
 
 
@@ -79,7 +120,7 @@ class RequestTimeout(CommandRejected):
     """The PBX did not answer a request in time."""
 
     def __init__(self, operation: str, timeout: float) -> None:
-        super().__init__(operation, f"no answer within {timeout:g} s")
+        super().__init__(operation, f"no answer within {timeout:g} s", Refusal.NO_ANSWER)
         self.timeout = timeout
 
 
@@ -88,4 +129,12 @@ class InvalidInput(PbxError, ValueError):
 
 
 class NoMatchingCall(PbxError):
-    """The extension has no call in the state the operation needs (nothing to answer, ...)."""
+    """The extension has no call in the state the operation needs (nothing to answer, ...).
+
+    ``extension`` and ``action`` (as :class:`~.model.Capability` names it) say which.
+    """
+
+    def __init__(self, message: str, *, extension: str, action: str) -> None:
+        self.extension = extension
+        self.action = action
+        super().__init__(message)

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .errors import Refusal
+
 
 class LineState(StrEnum):
     """What an extension's line is doing, derived from all of its calls."""
@@ -139,6 +141,8 @@ class CallEvent:
     calling: str | None = None
     called: str | None = None
     peer: str | None = None
+    #: Why the call failed (``failed`` events), when the PBX said.
+    failure: Refusal | None = None
     vendor: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -152,6 +156,7 @@ class CallEvent:
             "calling": self.calling,
             "called": self.called,
             "peer": self.peer,
+            "failure": self.failure.value if self.failure else None,
             "timestamp": self.timestamp.isoformat(),
             "vendor": self.vendor,
         }

@@ -25,7 +25,9 @@ def validate_number(number: str, *, what: str = "number") -> str:
     if len(cleaned) > MAX_NUMBER_LENGTH:
         raise InvalidInput(f"the {what} is longer than {MAX_NUMBER_LENGTH} characters")
     if not _DIAL_STRING.fullmatch(cleaned):
-        bad = sorted({c for c in cleaned if not (c.isdigit() or c in "*#+")})
+        # Quoted as typed ("FLOWERS"), not sorted: people recognise what they wrote.
+        bad = list(dict.fromkeys(c for c in number if not (c.isdigit() or c in "*#+")))
+        bad = [c for c in bad if not _SEPARATORS.fullmatch(c)]
         if bad:
             raise InvalidInput(f"the {what} contains {''.join(bad)!r}; use digits, *, # and +")
         raise InvalidInput(f"the {what} may contain + only at the start")

@@ -25,7 +25,7 @@ from ..core.requests import run_windowed
 from ..core.transport import PduLink, open_tcp_link
 from ..core.watchdog import DEAD_LINK_TIMEOUT
 from .codec import Asn1Value, Credentials
-from .devices import connection_id, device_id
+from .devices import call_id_of, connection_id, device_id
 from .events import EventMapper, snapshot_calls
 from .framing import TcpFramer
 from .operations import Opcode
@@ -314,12 +314,14 @@ class PanasonicClient(PbxClient):
         argument = {"callToBeRetrieved": connection_id(call.call_id, extension)}
         await self._active_session().invoke(Opcode.RETRIEVE_CALL, argument)
 
-    async def _transfer_call(self, extension: str, call: CallInfo, number: str) -> None:
+    async def _transfer_call(self, extension: str, call: CallInfo, number: str) -> str | None:
         argument = {
             "activeCall": connection_id(call.call_id, extension),
             "transferredTo": device_id(number),
         }
-        await self._active_session().invoke(Opcode.SINGLE_STEP_TRANSFER_CALL, argument)
+        result = await self._active_session().invoke(Opcode.SINGLE_STEP_TRANSFER_CALL, argument)
+        # The call continues under a new id (SingleStepTransferCallResult.transferredCall).
+        return call_id_of(result.get("transferredCall")) if isinstance(result, dict) else None
 
 
 def monitor_cross_ref(result: Asn1Value) -> bytes:

@@ -14,6 +14,7 @@ from typing import Any, Final
 from ..core.calls import CallTracker
 from ..core.model import CallEvent, CallEventKind, CallInfo, CallState, Direction, EndReason
 from .devices import call_id_of, connection_device, subject_number
+from .refusals import failure_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -198,7 +199,8 @@ class EventMapper:
         call = call_id_of(event["failedConnection"])
         if call is None:
             return []
-        return self._tracker.end(ext, call, EndReason.FAILED, vendor=detail)
+        failure = failure_of(event.get("cause"))
+        return self._tracker.end(ext, call, EndReason.FAILED, failure=failure, vendor=detail)
 
     def _diverted(self, ext: str, event: Report, detail: dict[str, Any]) -> list[CallEvent]:
         call = call_id_of(event["connection"])

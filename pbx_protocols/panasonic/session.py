@@ -49,6 +49,7 @@ from .codec import (
 from .devices import device_id
 from .kme import KmeDevice, LinkedReply, device_list_request, parse_linked_reply, pos_ack_cross_ref
 from .operations import OPERATIONS, Opcode, operation_name
+from .refusals import refusal_of
 from .spec import async_load_specification
 
 _LOGGER = logging.getLogger(__name__)
@@ -242,7 +243,7 @@ class CstaSession:
                 raise RequestTimeout(name, self._request_timeout) from err
         if isinstance(reply, ReturnResult):
             return checked_result(opcode, reply)
-        raise CommandRejected(name, reply.reason)
+        raise CommandRejected(name, reply.reason, refusal_of(reply))
 
     async def request[T](
         self, opcode: Opcode, argument: Asn1Value, parse: Callable[[Asn1Value], T]

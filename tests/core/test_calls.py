@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pbx_protocols.core.calls import CallTracker
+from pbx_protocols.core.errors import Refusal
 from pbx_protocols.core.model import (
     CallEventKind,
     CallInfo,
@@ -192,6 +193,7 @@ def test_event_dict_has_stable_keys(tracker):
         "calling": "101",
         "called": "102",
         "peer": None,
+        "failure": None,
         "timestamp": "2026-11-21T12:00:00+00:00",
         "vendor": {},
     }
@@ -226,3 +228,10 @@ def test_quiet_call_that_ends_unannounced_is_silent(tracker):
     assert line(tracker, "101") is LineState.IDLE
     tracker.update("101", "c3", CallState.TALKING)
     assert tracker.end("101", "c3", quiet=True) == []
+
+
+def test_a_failed_call_says_why(tracker):
+    tracker.update("101", "c1", CallState.DIALING, called="102")
+    (event,) = tracker.end("101", "c1", EndReason.FAILED, failure=Refusal.NUMBER_BUSY)
+    assert (event.kind, event.failure) == (CallEventKind.FAILED, Refusal.NUMBER_BUSY)
+    assert event.as_dict()["failure"] == "number_busy"

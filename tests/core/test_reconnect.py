@@ -255,9 +255,9 @@ async def test_call_control_checks_before_sending():
             await client.make_call("101", "12x")
         with pytest.raises(InvalidInput, match="not an extension"):
             await client.make_call("999", "102")
-        with pytest.raises(UnsupportedOperation, match="does not support answer call"):
+        with pytest.raises(UnsupportedOperation, match="cannot answer call"):
             await client.answer_call("101")
-        with pytest.raises(NoMatchingCall, match="no talking or dialing or ringing or held"):
+        with pytest.raises(NoMatchingCall, match="extension 101 has no call to hang up"):
             await client.hang_up("101")
         client.tracker.update("101", "c1", CallState.RINGING)
         with pytest.raises(NoMatchingCall, match="no call c2"):

@@ -18,7 +18,7 @@ from awesomeversion import AwesomeVersion
 from custom_components.pbx.config_flow import HARDWARE_MENU
 from custom_components.pbx.const import EVENT_TYPES
 from custom_components.pbx.device_trigger import TRIGGER_TYPES
-from custom_components.pbx.hub import _ERRORS
+from custom_components.pbx.errors import TRANSLATION_KEYS
 from custom_components.pbx.services import SERVICES
 
 ROOT = Path(__file__).parents[2]
@@ -180,9 +180,11 @@ def test_exceptions_used_in_code_are_translated():
         "last_caller",
         "call",
     }
-    mapped = {key for _, _, key in _ERRORS}
-    assert mapped <= set(STRINGS["exceptions"])
-    assert {"invalid_input", "no_matching_call", "unsupported", "not_connected"} <= mapped
+    # Every library error, refusal and missing call has its sentence.
+    assert set(TRANSLATION_KEYS) <= set(STRINGS["exceptions"])
+    assert {"target_not_found", "target_not_a_line", "line_unavailable"} <= set(
+        STRINGS["exceptions"]
+    )
 
 
 def test_quality_scale_lists_every_rule_done_or_exempt_with_a_reason():
@@ -200,4 +202,10 @@ def test_quality_scale_lists_every_rule_done_or_exempt_with_a_reason():
 @pytest.mark.parametrize("sentences", sorted((INTEGRATION / "custom_sentences").rglob("*.yaml")))
 def test_example_sentences_name_our_intents(sentences):
     content = yaml.safe_load(sentences.read_text())
-    assert set(content["intents"]) == {"PbxMakeCall", "PbxAnswerCall", "PbxHangUp", "PbxLineStates"}
+    assert set(content["intents"]) == {
+        "PbxMakeCall",
+        "PbxAnswerCall",
+        "PbxHangUp",
+        "PbxLineStates",
+        "PbxLastCaller",
+    }

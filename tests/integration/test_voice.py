@@ -1,8 +1,13 @@
-"""Voice: the intents, and the same intents as LLM tools."""
+"""Voice: sentences through Home Assistant's conversation agent, and the intents as LLM tools."""
 
 from __future__ import annotations
 
+import logging
+import shutil
+from pathlib import Path
+
 import pytest
+from homeassistant.components import conversation
 from homeassistant.components.llm import async_get_tools
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent, llm
@@ -11,61 +16,109 @@ from homeassistant.setup import async_setup_component
 from custom_components.pbx.const import DOMAIN
 from tests.common import wait_until
 
+SENTENCES = Path(__file__).parents[2] / "custom_components/pbx/custom_sentences/en/pbx.yaml"
+NAMES = {"101": "Reception", "102": "Sales", "104": "Warehouse"}
+
 
 @pytest.fixture
-async def intents(hass: HomeAssistant, loaded_entry) -> None:
+async def assist(hass: HomeAssistant, loaded_entry, tmp_path) -> None:
+    """Home Assistant's own agent, with the sentences the integration ships installed."""
+    hass.config.config_dir = str(tmp_path)
+    (tmp_path / "custom_sentences" / "en").mkdir(parents=True)
+    shutil.copy(SENTENCES, tmp_path / "custom_sentences" / "en" / "pbx.yaml")
+    hass.config_entries.async_update_entry(
+        loaded_entry, options={"voice_extension": "101", "names": NAMES}
+    )
+    await hass.config_entries.async_reload(loaded_entry.entry_id)
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
     assert await async_setup_component(hass, "intent", {})
     await hass.async_block_till_done()
 
 
-async def handle(hass: HomeAssistant, intent_type: str, **slots: str) -> intent.IntentResponse:
-    return await intent.async_handle(
-        hass, "test", intent_type, {name: {"value": value} for name, value in slots.items()}
-    )
+async def say(hass: HomeAssistant, text: str) -> intent.IntentResponse:
+    result = await conversation.async_converse(hass, text, None, Context(), language="en")
+    return result.response
 
 
-async def test_call_hang_up_and_line_states(hass: HomeAssistant, intents, loaded_entry, simulator):
-    hass.config_entries.async_update_entry(
-        loaded_entry, options={"voice_extension": "101", "names": {"102": "Sales"}}
-    )
-    await hass.config_entries.async_reload(loaded_entry.entry_id)
-    await hass.async_block_till_done()
-
-    response = await handle(hass, "PbxMakeCall", number="sales")
-    assert response.speech["plain"]["speech"] == "Calling 102 from extension 101"
-    await wait_until(lambda: hass.states.get("sensor.sales_line").state == "ringing")
-
-    response = await handle(hass, "PbxLineStates")
-    speech = response.speech["plain"]["speech"]
-    assert "extension 101 is dialing with 102" in speech
-    assert "Sales (102) is ringing with 101" in speech
-
-    response = await handle(hass, "PbxAnswerCall", extension="Sales")
-    assert response.speech["plain"]["speech"] == "Answered the call at Sales (102)"
-    await wait_until(lambda: hass.states.get("sensor.extension_101_line").state == "talking")
-
-    response = await handle(hass, "PbxHangUp")
-    assert response.speech["plain"]["speech"] == "Hung up extension 101"
-    await wait_until(lambda: hass.states.get("sensor.sales_line").state == "idle")
-    response = await handle(hass, "PbxLineStates")
-    assert response.speech["plain"]["speech"] == "All phones are idle"
+def spoken(response: intent.IntentResponse) -> str:
+    return str(response.speech["plain"]["speech"])
 
 
-async def test_intent_errors_are_spoken(hass: HomeAssistant, intents, loaded_entry):
-    with pytest.raises(intent.IntentHandleError, match="No voice extension"):
-        await handle(hass, "PbxMakeCall", number="102")
-    with pytest.raises(intent.IntentHandleError, match="don't know the extension 555"):
-        await handle(hass, "PbxHangUp", extension="555")
-    with pytest.raises(intent.IntentHandleError, match="no ringing call"):
-        await handle(hass, "PbxAnswerCall", extension="extension 103")
-    with pytest.raises(intent.IntentHandleError, match="contains 'x'"):
-        await handle(hass, "PbxMakeCall", number="12x", extension="101")
+def line(hass: HomeAssistant, entity_id: str) -> str:
+    return hass.states.get(entity_id).state
 
 
-async def test_no_pbx_connected(hass: HomeAssistant, intents, loaded_entry):
+@pytest.mark.parametrize(
+    ("sentence", "caller", "called"),
+    [
+        ("call 104 from sales", "sensor.sales_line", "sensor.warehouse_line"),
+        ("call reception from sales", "sensor.sales_line", "sensor.reception_line"),
+        ("call the warehouse", "sensor.reception_line", "sensor.warehouse_line"),
+        ("call extension 103", "sensor.reception_line", "sensor.extension_103_line"),
+    ],
+)
+async def test_calls_by_voice(hass: HomeAssistant, assist, simulator, sentence, caller, called):
+    response = await say(hass, sentence)
+    assert response.response_type is intent.IntentResponseType.ACTION_DONE, spoken(response)
+    await wait_until(lambda: line(hass, called) == "ringing")
+    assert line(hass, caller) == "dialing"
+
+
+async def test_answer_hang_up_and_who_is_on_the_phone(hass: HomeAssistant, assist, simulator):
+    simulator.pbx.make_call("104", "101")
+    await wait_until(lambda: line(hass, "sensor.reception_line") == "ringing")
+    response = await say(hass, "is anyone on the phone?")
+    assert "Warehouse is calling Reception" in spoken(response)
+    assert "Reception is ringing, Warehouse is calling" in spoken(response)
+    response = await say(hass, "answer the phone at reception")
+    assert spoken(response) == "Answered the call at Reception"
+    await wait_until(lambda: line(hass, "sensor.reception_line") == "talking")
+    response = await say(hass, "who is on the phone")
+    assert "Reception is talking with Warehouse" in spoken(response)
+
+    simulator.pbx.incoming_call("0301234567", "103")
+    await wait_until(lambda: line(hass, "sensor.extension_103_line") == "ringing")
+    response = await say(hass, "answer extension 103")
+    assert spoken(response) == "Answered the call at Extension 103"
+    response = await say(hass, "who called last?")
+    assert spoken(response) == "0301234567 called just now; Extension 103 answered"
+
+    response = await say(hass, "hang up reception")
+    assert spoken(response) == "Hung up Reception"
+    await wait_until(lambda: line(hass, "sensor.reception_line") == "idle")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "answer"),
+    [
+        ("hang up", "Reception has no call to hang up"),
+        ("answer the phone at sales", "Sales has no ringing call to answer"),
+        ("call 12x", "Invalid input: the number contains 'x'; use digits, *, # and +"),
+        ("hang up the front door", "I don't know the extension front door"),
+    ],
+)
+async def test_refusals_are_spoken_not_logged_as_errors(
+    hass: HomeAssistant, assist, simulator, caplog, sentence, answer
+):
+    """The agent used to say "An unexpected error occurred" and log a traceback."""
+    response = await say(hass, sentence)
+    assert response.response_type is intent.IntentResponseType.ERROR
+    assert spoken(response) == answer
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_busy_extension_is_said_so(hass: HomeAssistant, assist, simulator):
+    simulator.pbx.make_call("102", "103")
+    await wait_until(lambda: line(hass, "sensor.sales_line") == "dialing")
+    response = await say(hass, "call 104 from sales")
+    assert spoken(response) == "Sales is busy"
+
+
+async def test_no_pbx_connected(hass: HomeAssistant, assist, loaded_entry):
     await hass.config_entries.async_unload(loaded_entry.entry_id)
-    with pytest.raises(intent.IntentHandleError, match="No phone system is connected"):
-        await handle(hass, "PbxHangUp", extension="101")
+    response = await say(hass, "hang up reception")
+    assert spoken(response) == "No phone system is connected"
 
 
 def llm_context(hass: HomeAssistant) -> llm.LLMContext:
@@ -78,7 +131,7 @@ def llm_context(hass: HomeAssistant) -> llm.LLMContext:
     )
 
 
-async def test_llm_tools(hass: HomeAssistant, intents, loaded_entry, simulator):
+async def test_llm_tools(hass: HomeAssistant, assist, loaded_entry, simulator):
     assert await async_setup_component(hass, "llm", {})
     tools = (await async_get_tools(hass, llm_context(hass), llm.LLM_API_ASSIST)).tools
     ours = {tool.name: tool for tool in tools if tool.integration == DOMAIN}
@@ -87,18 +140,20 @@ async def test_llm_tools(hass: HomeAssistant, intents, loaded_entry, simulator):
         "pbx__PbxAnswerCall",
         "pbx__PbxHangUp",
         "pbx__PbxLineStates",
+        "pbx__PbxLastCaller",
     }
     assert ours["pbx__PbxLineStates"].annotations.read_only
+    assert ours["pbx__PbxLastCaller"].annotations.read_only
     assert ours["pbx__PbxHangUp"].annotations.destructive
     assert ours["pbx__PbxMakeCall"].annotations.open_world
     assert not ours["pbx__PbxMakeCall"].annotations.destructive
     result = await ours["pbx__PbxMakeCall"].async_call(
         hass,
-        llm.ToolInput("pbx__PbxMakeCall", {"number": "103", "extension": "104"}),
+        llm.ToolInput("pbx__PbxMakeCall", {"number": "103", "extension": "warehouse"}),
         llm_context(hass),
     )
-    assert result.data["speech"]["plain"]["speech"] == "Calling 103 from extension 104"
-    await wait_until(lambda: hass.states.get("sensor.extension_103_line").state == "ringing")
+    assert result.data["speech"]["plain"]["speech"] == "Calling 103 from Warehouse"
+    await wait_until(lambda: line(hass, "sensor.extension_103_line") == "ringing")
     other_api = await async_get_tools(hass, llm_context(hass), "some_other_api")
     assert not [tool for tool in other_api.tools if tool.integration == DOMAIN]
     await hass.config_entries.async_unload(loaded_entry.entry_id)
