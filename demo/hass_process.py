@@ -56,8 +56,11 @@ class HomeAssistantExited(RuntimeError):
     """Home Assistant stopped by itself; the message carries the end of its log."""
 
 
-def prepare_config(config_dir: Path, port: int) -> None:
-    """Write the configuration, the HTTP port and the integration's link into ``config_dir``."""
+def prepare_config(config_dir: Path, port: int, *, copy_integration: bool = False) -> None:
+    """Write the configuration, the HTTP port and the integration into ``config_dir``.
+
+    The integration is linked (the demo runs the live code) or copied, as HACS installs it.
+    """
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "configuration.yaml").write_text(CONFIGURATION)
     storage = config_dir / ".storage"
@@ -78,7 +81,10 @@ def prepare_config(config_dir: Path, port: int) -> None:
         link.unlink()
     elif link.exists():
         shutil.rmtree(link)
-    link.symlink_to(ROOT / "custom_components" / "pbx", target_is_directory=True)
+    if copy_integration:
+        shutil.copytree(ROOT / "custom_components" / "pbx", link)
+    else:
+        link.symlink_to(ROOT / "custom_components" / "pbx", target_is_directory=True)
     sentences = config_dir / "custom_sentences" / "en"
     sentences.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "custom_components/pbx/custom_sentences/en/pbx.yaml", sentences / "pbx.yaml")
@@ -113,15 +119,17 @@ def _write_store(path: Path, data: dict[str, Any], key: str, version: int) -> No
 class HomeAssistantProcess:
     """``hass`` on a configuration directory, in its own process group."""
 
-    def __init__(self, config_dir: Path) -> None:
+    def __init__(self, config_dir: Path, *, executable: Path | None = None) -> None:
         self.config_dir = config_dir
         self.log = config_dir / "home-assistant.log"
+        #: ``hass`` of this environment unless another is given (a fresh one, say).
+        self.executable = executable or Path(sys.executable).with_name("hass")
         self._process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         """Start Home Assistant (it writes its own log to ``self.log``)."""
         self._process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("hass")),
+            str(self.executable),
             "--config",
             str(self.config_dir),
             "--skip-pip",
