@@ -128,6 +128,17 @@ async def check_what_a_new_user_sees(api: HomeAssistantApi) -> list[dict]:
     return lines
 
 
+async def check_the_phones_dashboard(api: HomeAssistantApi, lines: set[str]) -> None:
+    """Every line's tile shows who is on the other end; ringing has a colour of its own."""
+    config = await api.ws({"type": "lovelace/config", "url_path": "pbx-demo"})
+    cards = [card for view in config["views"] for card in view["cards"]]
+    tiles = [c["card"] for grid in cards for c in grid.get("cards", []) if "card" in c]
+    assert {tile["entity"] for tile in tiles} == lines
+    assert all("peer_name" in tile["state_content"] for tile in tiles)
+    assert {tile.get("color") for tile in tiles} >= {"red", None}
+    assert {"sensor.reception_line", "sensor.sales_line"} <= lines  # named, ids follow
+
+
 async def place_a_call(api: HomeAssistantApi, lines: set[str]) -> str:
     """Let an idle extension call another one; return the caller's sensor.
 
@@ -167,6 +178,7 @@ async def test_the_demo_twice_on_the_same_state(run_demo):
         api = await logged_in(session, await run_demo(free_port()))
         try:
             lines = await check_what_a_new_user_sees(api)
+            await check_the_phones_dashboard(api, {s["entity_id"] for s in lines})
             call_events = await api.subscribe_events("pbx_call_event")
             changes = await api.subscribe_events("state_changed")
             line_ids = {s["entity_id"] for s in lines}
