@@ -38,9 +38,10 @@ class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
 
     _attr_translation_key = "call"
     _attr_event_types = list(EVENT_TYPES.values())  # noqa: RUF012  # HA's attribute
-    # Unique per call: recorded, they would cost the recorder a lookup per event. The
-    # logbook (pbx_call_event) keeps them.
-    _unrecorded_attributes = frozenset({"call_id", "caller", "called", "peer"})
+    # Unique per call (or multiplying the attribute sets per entity): recorded, they would
+    # cost the recorder a database lookup per event. The logbook (pbx_call_event) keeps the
+    # numbers; the event type is recorded.
+    _unrecorded_attributes = frozenset({"call_id", "caller", "called", "peer", "direction", "icon"})
 
     def __init__(self, hub: PbxHub, number: str, *, icons: dict[str, str]) -> None:
         super().__init__(hub, number, "call")
