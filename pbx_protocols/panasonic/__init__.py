@@ -1,8 +1,30 @@
-"""Panasonic KX-TDA/TDE/NS PBXs: CSTA Phase III (ECMA-285) over LAN or USB."""
+"""Panasonic KX-TDA/TDE/NS PBXs: CSTA Phase III (ECMA-285) over LAN or USB.
 
-from .client import DEFAULT_PORT, PanasonicClient, PanasonicConfig
-from .codec import Credentials
-from .transport_usb import PANASONIC_VENDOR_ID, UsbDeviceInfo, UsbSettings, find_usb_devices
+The names below load on first use, so that decoding (``panasonic.codec``) does not pay
+for the client, asyncio and pyusb.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import DEFAULT_PORT, PanasonicClient, PanasonicConfig
+    from .codec import Credentials
+    from .transport_usb import PANASONIC_VENDOR_ID, UsbDeviceInfo, UsbSettings, find_usb_devices
+
+#: Public name -> the module that defines it.
+_WHERE = {
+    "DEFAULT_PORT": "client",
+    "PanasonicClient": "client",
+    "PanasonicConfig": "client",
+    "Credentials": "codec",
+    "PANASONIC_VENDOR_ID": "transport_usb",
+    "UsbDeviceInfo": "transport_usb",
+    "UsbSettings": "transport_usb",
+    "find_usb_devices": "transport_usb",
+}
 
 __all__ = [
     "DEFAULT_PORT",
@@ -14,3 +36,10 @@ __all__ = [
     "UsbSettings",
     "find_usb_devices",
 ]
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401  # whatever the named object is
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)

@@ -7,7 +7,6 @@ A cache that cannot be read or written is skipped silently: it is an optimisatio
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -129,6 +128,8 @@ async def async_load_specification() -> Asn1Specification:
     Sessions and the simulator await this before their first PDU, so that no event loop
     ever blocks on it; later calls of :func:`specification` are answered from memory.
     """
+    import asyncio  # only sessions and simulators get here; decoding alone does not
+
     if specification.cache_info().currsize:
         return specification()
     return await asyncio.get_running_loop().run_in_executor(None, specification)
