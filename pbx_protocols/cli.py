@@ -28,6 +28,7 @@ COMMANDS = {
     "monitor": "print one JSON line per call event (and call record)",
     "simulate": "run a simulated PBX that speaks the real protocol",
     "call": "let an extension call a number",
+    "bridge": "publish a PBX on an MQTT broker (state, events, commands; HA discovery)",
 }
 
 
@@ -91,6 +92,13 @@ def _add_command_arguments(command: str, stack: Stack, parser: argparse.Argument
         parser.add_argument("--duration", type=_parse_duration, help="stop after this many seconds")
     elif command == "simulate":
         stack.add_simulator_arguments(parser)
+    elif command == "bridge":
+        from .remote.stack import add_bridge_arguments  # aiomqtt, when used
+
+        if stack.name == "remote":
+            raise UsageError("a remote site is on a broker already; bridge the PBX itself")
+        stack.add_connection_arguments(parser)
+        add_bridge_arguments(parser)
     else:
         stack.add_connection_arguments(parser)
         parser.add_argument("--from", dest="from_extension", required=True, metavar="EXT")
@@ -116,6 +124,12 @@ async def _monitor(stack: Stack, args: argparse.Namespace) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(args.duration):
                 await done
+
+
+async def _bridge(stack: Stack, args: argparse.Namespace) -> None:
+    from .remote.stack import run_bridge  # aiomqtt, when used
+
+    await run_bridge(stack.create_client(args), args)
 
 
 async def _call(stack: Stack, args: argparse.Namespace) -> None:
@@ -154,6 +168,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             _run(lambda: _monitor(stack, args))
         elif args.command == "simulate":
             _run(lambda: stack.run_simulator(args))
+        elif args.command == "bridge":
+            _run(lambda: _bridge(stack, args))
         else:
             _run(lambda: _call(stack, args))
     except UsageError as err:

@@ -29,36 +29,42 @@ def listen_address(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def add_password_arguments(parser: argparse.ArgumentParser, what: str = "password") -> None:
+def add_password_arguments(
+    parser: argparse.ArgumentParser, what: str = "password", *, flag: str = "password"
+) -> None:
     """``--password``, ``--password-env NAME`` and ``--password-file PATH`` (one of them).
 
     A password on the command line is visible to every user of the machine (``ps``); the
-    other two keep it out of the process list.
+    other two keep it out of the process list. ``flag`` names them for a second secret
+    (``mqtt-password``).
     """
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--password", help=f"the {what} (visible in ps: prefer the next two)")
+    group.add_argument(f"--{flag}", help=f"the {what} (visible in ps: prefer the next two)")
     group.add_argument(
-        "--password-env", metavar="NAME", help=f"read the {what} from this environment variable"
+        f"--{flag}-env", metavar="NAME", help=f"read the {what} from this environment variable"
     )
     group.add_argument(
-        "--password-file", metavar="PATH", type=Path, help=f"read the {what} from this file"
+        f"--{flag}-file", metavar="PATH", type=Path, help=f"read the {what} from this file"
     )
 
 
-def password_from(args: argparse.Namespace) -> str | None:
+def password_from(args: argparse.Namespace, *, flag: str = "password") -> str | None:
     """The password the options name, or None; InvalidInput if it cannot be read."""
-    if args.password_env:
-        value = os.environ.get(args.password_env)
+    name = flag.replace("-", "_")
+    variable: str | None = getattr(args, f"{name}_env", None)
+    path: Path | None = getattr(args, f"{name}_file", None)
+    if variable:
+        value = os.environ.get(variable)
         if value is None:
-            raise InvalidInput(f"the environment variable {args.password_env} is not set")
+            raise InvalidInput(f"the environment variable {variable} is not set")
         return value
-    if args.password_file:
+    if path:
         try:
             # One trailing newline is what editors and `echo` add; it is not the password's.
-            return str(args.password_file.read_text(encoding="utf-8")).removesuffix("\n")
+            return str(path.read_text(encoding="utf-8")).removesuffix("\n")
         except OSError as err:
-            raise InvalidInput(f"cannot read {args.password_file}: {err.strerror}") from err
-    password: str | None = args.password
+            raise InvalidInput(f"cannot read {path}: {err.strerror}") from err
+    password: str | None = getattr(args, name, None)
     return password
 
 

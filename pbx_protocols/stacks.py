@@ -71,6 +71,11 @@ STACKS: Final = {
             "Panasonic KX-TDA/TDE/NS (CSTA over LAN or USB)",
             "pbx_protocols.panasonic.stack:PanasonicStack",
         ),
+        StackEntry(
+            "remote",
+            "A PBX behind `pbx-protocols bridge`, through an MQTT broker",
+            "pbx_protocols.remote.stack:RemoteStack",
+        ),
     )
 }
 

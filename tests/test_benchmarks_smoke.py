@@ -38,7 +38,7 @@ def test_latency_benchmark(socket_enabled):
 @pytest.mark.timeout(300)
 def test_home_assistant_benchmark(socket_enabled):
     load, rate = benchmark("ha", "--extensions", "10", "--rates", "50", "--seconds", "1")
-    assert load["extensions"] == 10 and load["entry_load_s"] > 0
+    assert load["extensions"] == 10 and load["entry_load_s"] > 0 and load["reload_s"] > 0
     assert rate["sent"] == 50 and rate["received"] == 50
     assert rate["cpu_ms_per_report"] >= 0
 

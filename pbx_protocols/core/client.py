@@ -7,7 +7,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Coroutine
 from types import TracebackType
-from typing import Any, ClassVar, Final, Protocol, Self
+from typing import Any, Final, Protocol, Self
 
 from .callbacks import CallbackRegistry
 from .calls import CallTracker
@@ -82,9 +82,11 @@ class PbxClient(ABC):
     every reconnect.
     """
 
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: What this client can do: a class attribute for a stack, set per instance where the
+    #: PBX says so at run time (a remote site).
+    capabilities: frozenset[Capability] = frozenset()
     #: Longest text a station display accepts, for display_text/send_message.
-    max_text_length: ClassVar[int] = 0
+    max_text_length: int = 0
 
     def __init__(self, *, name: str, reconnect_policy: ReconnectPolicy | None = None) -> None:
         self.name = name

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 from ..core.calls import utc_now
 from ..core.client import PbxClient, Session
@@ -96,7 +96,7 @@ class PanasonicConfig:
 class PanasonicClient(PbxClient):
     """A Panasonic KX-TDA/TDE/NS PBX speaking CSTA Phase III."""
 
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities = frozenset(
         {
             Capability.MAKE_CALL,
             Capability.ANSWER_CALL,

@@ -1,0 +1,209 @@
+"""The bridge and the remote client through a real mosquitto, and the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import aiomqtt
+import pytest
+
+from pbx_protocols.core.reconnect import ReconnectPolicy
+from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
+from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
+from pbx_protocols.remote.bridge import Bridge
+from pbx_protocols.remote.client import RemoteClient
+from pbx_protocols.remote.mqtt import MqttPubSub, MqttSettings
+from pbx_protocols.remote.scheme import Topics, encode
+from tests.common import wait_until
+from tests.remote.conftest import EXTENSIONS, Mosquitto, needs_mosquitto, validate
+
+pytestmark = needs_mosquitto
+
+
+class Bridged:
+    """The simulated PBX over TCP, its client, and a bridge on the real broker."""
+
+    def __init__(self, broker: Mosquitto, simulator: PanasonicSimulator, **pubsub) -> None:
+        self.simulator = simulator
+        self.client = PanasonicClient(PanasonicConfig(host="127.0.0.1", port=simulator.port))
+        self.topics = Topics("branch")
+        self.pubsub = MqttPubSub(MqttSettings.from_url(broker.url), **pubsub)
+        self.bridge = Bridge(self.client, self.pubsub, self.topics)
+        self.pubsub.will = self.bridge.will
+
+    async def __aenter__(self) -> Bridged:
+        await self.bridge.start()
+        await wait_until(lambda: self.client.connected and self.pubsub.connected, timeout=10)
+        await self.pubsub.flushed()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.bridge.stop()
+        await self.pubsub.stop()
+
+
+@pytest.fixture
+async def simulator(socket_enabled):
+    config = SimulatorConfig(port=0, extensions=EXTENSIONS, keepalive_interval=60)
+    async with PanasonicSimulator(config) as simulator:
+        yield simulator
+
+
+def subscribe_once(broker: Mosquitto, topic: str, count: int) -> list[tuple[str, dict]]:
+    """What a plain ``mosquitto_sub`` shows (retained messages first)."""
+    out = subprocess.run(
+        ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-t", topic,
+         "-v", "-C", str(count), "-W", "10"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [(line.split(" ", 1)[0], json.loads(line.split(" ", 1)[1])) for line in out.splitlines()]
+
+
+async def test_mosquitto_sub_shows_the_retained_site(mosquitto, simulator):
+    async with Bridged(mosquitto, simulator) as site:
+        shown = await asyncio.to_thread(subscribe_once, mosquitto, "pbx/branch/#", 6)
+        topics = dict(shown)
+        assert topics["pbx/branch/status"] == {"v": 1, "state": "online", "link": "connected"}
+        assert topics["pbx/branch/info"]["extensions"] == list(EXTENSIONS)
+        assert topics["pbx/branch/extension/101"]["state"] == "idle"
+        for topic, payload in shown:
+            validate(site.topics, topic, json.dumps(payload).encode())
+
+
+async def test_commands_through_the_broker(mosquitto, simulator):
+    async with Bridged(mosquitto, simulator) as site:
+        async with aiomqtt.Client("127.0.0.1", mosquitto.port) as listener:
+            await listener.subscribe("pbx/branch/response/+")
+            bad = encode({"id": "bad1", "extension": "101", "number": "55x5"})
+            await listener.publish("pbx/branch/command/make_call", bad, qos=1)
+            good = encode({"id": "good1", "extension": "101", "number": "102"})
+            await listener.publish("pbx/branch/command/make_call", good, qos=1)
+            answers = {}
+            async with asyncio.timeout(10):
+                async for message in listener.messages:
+                    payload = json.loads(message.payload)
+                    answers[payload["id"]] = payload
+                    if len(answers) == 2:
+                        break
+        assert answers["bad1"]["error"]["type"] == "InvalidInput"
+        assert "contains 'x'" in answers["bad1"]["error"]["message"]
+        assert answers["good1"]["ok"] is True
+        (call,) = site.simulator.pbx.calls.values()  # only the good one reached the PBX
+        assert call.called == "102"
+
+
+async def test_a_broker_restart_loses_no_event(mosquitto, simulator):
+    slow = ReconnectPolicy(initial=2.0, fast_maximum=2.0, jitter=0.0)
+    async with Bridged(mosquitto, simulator, policy=slow) as site:
+        mosquitto.kill()
+        await wait_until(lambda: not site.pubsub.connected)
+        call = simulator.pbx.make_call("101", "102")  # while the broker is away
+        simulator.pbx.answer("102", call)
+        simulator.pbx.clear_connection("101", call)
+        await wait_until(lambda: site.client.extension("102").line_state.value == "idle")
+        assert site.client.connected  # the PBX link never noticed
+        mosquitto.start()
+        received = []
+        async with aiomqtt.Client("127.0.0.1", mosquitto.port) as listener:
+            await listener.subscribe("pbx/branch/event", qos=1)
+            async with asyncio.timeout(15):
+                async for message in listener.messages:
+                    received.append(json.loads(message.payload)["event"])
+                    if received.count("ended") == 2:
+                        break
+        assert received.count("ringing") == 1 and received.count("answered") == 2
+        # the state was published again: the restarted broker holds it
+        shown = dict(await asyncio.to_thread(subscribe_once, mosquitto, "pbx/branch/status", 1))
+        assert shown["pbx/branch/status"]["state"] == "online"
+        assert site.pubsub.dropped == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_killed_bridge_is_offline_by_its_last_will(mosquitto):
+    bridge = cli("simulate", "remote", "--mqtt", mosquitto.url, "--site", "kiosk")
+    try:
+        assert json.loads(bridge.stdout.readline())["site"] == "kiosk"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status = dict(subscribe_once(mosquitto, "pbx/kiosk/status", 1))["pbx/kiosk/status"]
+            if status["link"] == "connected":
+                break
+            time.sleep(0.2)
+        assert status == {"v": 1, "state": "online", "link": "connected"}
+    finally:
+        bridge.send_signal(signal.SIGKILL)  # no goodbye: the broker says it
+        bridge.wait()
+    shown = dict(subscribe_once(mosquitto, "pbx/kiosk/status", 1))
+    assert shown["pbx/kiosk/status"]["state"] == "offline"
+
+
+async def test_a_remote_client_follows_the_site(mosquitto, simulator):
+    async with Bridged(mosquitto, simulator):
+        pubsub = MqttPubSub(MqttSettings.from_url(mosquitto.url))
+        remote = RemoteClient(pubsub, "branch", close_pubsub=pubsub.stop)
+        async with remote:
+            assert remote.extension_numbers == list(EXTENSIONS)
+            await remote.make_call("103", "104")
+            await wait_until(lambda: remote.extension("104").line_state.value == "ringing")
+            await simulator.stop()  # the PBX goes away: the site's lines are unknown
+            await wait_until(lambda: not remote.connected, timeout=10)
+
+
+def cli(*args: str, **kwargs) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pbx_protocols", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
+    )  # fmt: skip
+
+
+@pytest.mark.timeout(120)
+def test_monitor_remote_prints_what_monitor_prints(mosquitto, tmp_path):
+    """The acceptance run: simulate, bridge, and two monitors side by side."""
+    from tests.remote.conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "MQTT_SECRET": "not-needed"}
+    processes = [
+        cli("simulate", "panasonic", "--listen", f"127.0.0.1:{port}", "--extensions", "101-104"),
+    ]
+    try:
+        time.sleep(1.5)
+        processes.append(
+            cli("bridge", "panasonic", "--host", "127.0.0.1", "--port", str(port),
+                "--mqtt", mosquitto.url, "--site", "shop", "--mqtt-password-env", "MQTT_SECRET",
+                env=env)
+        )  # fmt: skip
+        time.sleep(2.0)
+        local = cli("monitor", "panasonic", "--host", "127.0.0.1", "--port", str(port),
+                    "--duration", "8")  # fmt: skip
+        remote = cli("monitor", "remote", "--mqtt", mosquitto.url, "--site", "shop",
+                     "--duration", "8")  # fmt: skip
+        time.sleep(3.0)
+        subprocess.run(
+            [sys.executable, "-m", "pbx_protocols", "call", "panasonic", "--host", "127.0.0.1",
+             "--port", str(port), "--from", "101", "--to", "102"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        local_out, _ = local.communicate(timeout=30)
+        remote_out, remote_err = remote.communicate(timeout=30)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        bridge_err = ""
+        for process in processes:
+            _, err = process.communicate(timeout=15)
+            bridge_err += err
+
+    def events(text: str) -> list[tuple]:
+        lines = [json.loads(line) for line in text.splitlines()]
+        return [(e["extension"], e["event"], e["call_id"]) for e in lines if "event" in e]
+
+    assert events(local_out), local_out
+    assert events(remote_out) == events(local_out), remote_err
+    assert "not-needed" not in bridge_err + remote_err
