@@ -142,3 +142,15 @@ async def test_a_remote_refusal_is_the_library_s_typed_error(site: Site, remote)
     with pytest.raises(CommandRejected) as info:
         await remote.make_call("101", "103")
     assert info.value.refusal is Refusal.EXTENSION_BUSY
+
+
+@pytest.mark.timeout(30)
+async def test_after_a_pbx_outage_the_resynchronised_state_is_published(site: Site):
+    topics = site.topics
+    await site.simulator.drop_clients()
+    await wait_until(lambda: retained(site, topics.status)["link"] != "connected")
+    call = site.simulator.pbx.incoming_call("0301234567", "103")  # while nobody listens
+    await wait_until(lambda: retained(site, topics.status)["link"] == "connected", timeout=10)
+    await wait_until(lambda: retained(site, topics.extension("103"))["state"] == "ringing")
+    assert retained(site, topics.extension("103"))["call_id"] == call.hex()
+    assert retained(site, topics.status) == {"v": 1, "state": "online", "link": "connected"}
