@@ -16,8 +16,8 @@ from homeassistant.helpers.typing import ConfigType
 
 from pbx_protocols.core.errors import AuthenticationFailed, PbxError
 
-from .const import CONF_NAMES, DOMAIN
-from .hardware import create_client
+from .const import CONF_HARDWARE, CONF_NAMES, DOMAIN
+from .hardware import HARDWARE_TYPES, create_client
 from .hub import PbxHub
 from .naming import async_follow_extension_names
 from .services import async_setup_services
@@ -38,7 +38,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Connect to the PBX; from then on the library keeps the link up by itself."""
-    client = create_client(entry.data, entry.options)
+    client = create_client(hass, entry.data, entry.options)
     try:
         # No deadline of our own: every step of connecting has its own timeout in the
         # library, and a large PBX whose monitors are slow still connects.
@@ -55,6 +55,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             translation_key="cannot_connect",
             translation_placeholders={"error": str(err) or "timeout"},
         ) from err
+    hardware = HARDWARE_TYPES[entry.data[CONF_HARDWARE]]
+    if hardware.async_entry_loaded is not None:
+        await hardware.async_entry_loaded(hass, entry.data)
     await async_follow_extension_names(hass, entry, entry.options.get(CONF_NAMES) or {})
     hub = PbxHub(hass, entry, client)
     hub.register_pbx_device()
@@ -70,6 +73,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool
     if unloaded:
         await entry.runtime_data.async_stop()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None:
+    """Undo what the hardware type left outside Home Assistant (a remote site's request)."""
+    hardware = HARDWARE_TYPES[entry.data[CONF_HARDWARE]]
+    if hardware.async_entry_removed is not None:
+        await hardware.async_entry_removed(hass, entry.data)
 
 
 async def async_remove_config_entry_device(

@@ -14,6 +14,10 @@ CONF_USB_VENDOR_ID: Final = "usb_vendor_id"
 CONF_USB_PRODUCT_ID: Final = "usb_product_id"
 CONF_USB_SERIAL_NUMBER: Final = "usb_serial_number"
 CONF_USB_DEVICE: Final = "usb_device"
+CONF_SITE: Final = "site"
+CONF_TOPIC_PREFIX: Final = "topic_prefix"
+#: Remote sites: whether the bridge is asked to withdraw its own MQTT discovery.
+CONF_WITHDRAW_DISCOVERY: Final = "withdraw_discovery"
 
 # Options
 CONF_EXTENSIONS: Final = "extensions"
@@ -25,6 +29,7 @@ CONF_LINK_TIMEOUT: Final = "link_timeout"
 #: Hardware types, as offered by the config flow's menu.
 HARDWARE_PANASONIC_LAN: Final = "panasonic_lan"
 HARDWARE_PANASONIC_USB: Final = "panasonic_usb"
+HARDWARE_REMOTE: Final = "remote"
 
 #: The bus event fired for every call event.
 EVENT_CALL: Final = f"{DOMAIN}_call_event"

@@ -24,6 +24,7 @@ from .scheme import (
     Command,
     Topics,
     decode,
+    discovery_wanted,
     encode,
     event_payload,
     extension_payload,
@@ -59,6 +60,10 @@ class Bridge:
         self._discovery = Discovery(topics, discovery_prefix) if discovery else None
         self._policy = policy or ReconnectPolicy()
         self._published: set[str] = set()
+        #: Extensions whose discovery configuration is on the broker.
+        self._announced: set[str] = set()
+        #: What consumers asked for on the ``discovery`` topic (``--no-discovery`` wins).
+        self._discovery_wanted = True
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: list[Callable[[], None]] = []
         self._commands = asyncio.Semaphore(MAX_COMMANDS_IN_FLIGHT)
@@ -79,6 +84,7 @@ class Bridge:
             client.subscribe_connection_state(self._on_connection_state),
             client.subscribe_records(self._on_record),
             await self.pubsub.subscribe(self.topics.commands, self._on_command),
+            await self.pubsub.subscribe(self.topics.discovery, self._on_discovery_setting),
         ]
         await self._publish_status()
         self._connector = asyncio.create_task(self._connect(), name="bridge: PBX link")
@@ -138,8 +144,8 @@ class Bridge:
         numbers = client.extension_numbers
         payload = info_payload(client.info, client.capabilities, client.max_text_length, numbers)
         await self.pubsub.publish(self.topics.info, encode(payload), qos=1, retain=True)
-        if self._discovery is not None:
-            topic, config = self._discovery.pbx(client.info)
+        if self._announcing is not None:
+            topic, config = self._announcing.pbx(client.info)
             await self.pubsub.publish(topic, config, qos=1, retain=True)
         for number in self._published - set(numbers):
             await self._clear_extension(number)
@@ -151,19 +157,50 @@ class Bridge:
         number = snapshot.number
         topic = self.topics.extension(number)
         await self.pubsub.publish(topic, encode(extension_payload(snapshot)), qos=1, retain=True)
-        if number not in self._published:
-            self._published.add(number)
-            if self._discovery is not None:
-                config_topic, config = self._discovery.extension(snapshot, self.client.info)
-                await self.pubsub.publish(config_topic, config, qos=1, retain=True)
+        self._published.add(number)
+        if (discovery := self._announcing) is not None and number not in self._announced:
+            self._announced.add(number)
+            config_topic, config = discovery.extension(snapshot, self.client.info)
+            await self.pubsub.publish(config_topic, config, qos=1, retain=True)
 
     async def _clear_extension(self, number: str) -> None:
         self._published.discard(number)
         await self.pubsub.publish(self.topics.extension(number), b"", qos=1, retain=True)
-        if self._discovery is not None:
-            await self.pubsub.publish(
-                self._discovery.extension_topic(number), b"", qos=1, retain=True
-            )
+        await self._withdraw(number)
+
+    async def _withdraw(self, number: str) -> None:
+        """Take one extension's discovery configuration off the broker."""
+        if self._discovery is not None and number in self._announced:
+            self._announced.discard(number)
+            topic = self._discovery.extension_topic(number)
+            await self.pubsub.publish(topic, b"", qos=1, retain=True)
+
+    # -- discovery on request -----------------------------------------------------------------
+
+    @property
+    def _announcing(self) -> Discovery | None:
+        """The discovery to publish, unless turned off here or by a consumer."""
+        return self._discovery if self._discovery_wanted else None
+
+    def _on_discovery_setting(self, topic: str, data: bytes) -> None:
+        try:
+            wanted = discovery_wanted(data)
+        except ProtocolError as err:
+            self._bad_commands.report("Ignoring %s: %s", topic, err)
+            return
+        if wanted == self._discovery_wanted or self._discovery is None:
+            self._discovery_wanted = wanted
+            return
+        self._discovery_wanted = wanted
+        _LOGGER.info("Home Assistant discovery %s on request", "on" if wanted else "off")
+        self._post(self._publish_everything() if wanted else self._withdraw_all())
+
+    async def _withdraw_all(self) -> None:
+        if self._discovery is None:
+            return
+        for number in list(self._announced):
+            await self._withdraw(number)
+        await self.pubsub.publish(self._discovery.pbx_topic, b"", qos=1, retain=True)
 
     # -- commands ---------------------------------------------------------------------------
 

@@ -132,6 +132,7 @@ class RemoteClient(PbxClient):
                 (topics.responses, self._on_response),
             ):
                 self._unsubscribe.append(await self.pubsub.subscribe(topic_filter, handler))
+            self._unsubscribe.append(self.pubsub.subscribe_connection(self._on_broker))
         try:
             async with asyncio.timeout(ANNOUNCE_TIMEOUT):
                 while not self._site_up():
@@ -182,6 +183,13 @@ class RemoteClient(PbxClient):
             why = "the bridge is offline" if not self._bridge_online else "its PBX link is down"
             self._site_session.end(ConnectionClosed(f"site {self.topics.site}: {why}"))
         self._announced.set()
+
+    def _on_broker(self, connected: bool) -> None:
+        """Without the broker nothing of the site is current; its retained status comes back."""
+        if not connected:
+            self._bridge_online = False
+            if self._site_session is not None:
+                self._site_session.end(ConnectionClosed("the MQTT broker connection is down"))
 
     def _on_info(self, topic: str, data: bytes) -> None:
         payload = self._read(topic, data)

@@ -9,6 +9,7 @@ topics, so Node-RED or openHAB see the same data.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Final
 
 from .. import __version__
@@ -48,12 +49,10 @@ class Discovery:
     def _pbx_id(self) -> str:
         return f"pbx_{self.topics.site}"
 
-    def _availability(self) -> list[dict[str, str]]:
-        """Available while the bridge is online and its PBX link is up."""
-        template = (
-            "{{ 'online' if value_json.state == 'online' and value_json.link == 'connected' "
-            "else 'offline' }}"
-        )
+    def _availability(self, *, needs_link: bool = True) -> list[dict[str, str]]:
+        """Available while the bridge is online (and, for extensions, its PBX link is up)."""
+        link = " and value_json.link == 'connected'" if needs_link else ""
+        template = f"{{{{ 'online' if value_json.state == 'online'{link} else 'offline' }}}}"
         return [{"topic": self.topics.status, "value_template": template}]
 
     def pbx(self, info: PbxInfo) -> tuple[str, bytes]:
@@ -65,6 +64,7 @@ class Discovery:
                 "device_class": "connectivity",
                 "entity_category": "diagnostic",
                 "unique_id": f"{self._pbx_id}_link",
+                "default_entity_id": f"binary_sensor.{_slug(self._pbx_id)}_link",
                 "state_topic": self.topics.status,
                 "value_template": "{{ 'ON' if value_json.link == 'connected' else 'OFF' }}",
             }
@@ -76,7 +76,13 @@ class Discovery:
             "mdl": info.model,
             "sw": info.firmware,
         }
-        return self._config(self._pbx_id, device, components)
+        # The link sensor says "off" while the PBX is away; only a gone bridge hides it.
+        return self._config(self._pbx_id, device, components, needs_link=False)
+
+    @property
+    def pbx_topic(self) -> str:
+        """Where the PBX's discovery configuration lives."""
+        return f"{self.prefix}/device/{self._pbx_id}/config"
 
     def extension_topic(self, number: str) -> str:
         """Where an extension's discovery configuration lives."""
@@ -94,6 +100,7 @@ class Discovery:
                 "device_class": "enum",
                 "options": [state.value for state in LineState if state is not LineState.UNKNOWN],
                 "unique_id": f"{object_id}_line",
+                "default_entity_id": f"sensor.{_slug(object_id)}_line",
                 "state_topic": state_topic,
                 "value_template": (
                     "{{ value_json.state if value_json.state != 'unknown' else None }}"
@@ -111,6 +118,7 @@ class Discovery:
                 "name": "Call",
                 "event_types": list(EVENT_TYPES),
                 "unique_id": f"{object_id}_call",
+                "default_entity_id": f"event.{_slug(object_id)}_call",
                 "state_topic": self.topics.extension_event(number),
                 "value_template": (
                     "{{ {'event_type': value_json.event, 'caller': value_json.calling, "
@@ -129,13 +137,24 @@ class Discovery:
         return self._config(object_id, device, components)
 
     def _config(
-        self, object_id: str, device: dict[str, Any], components: dict[str, Any]
+        self,
+        object_id: str,
+        device: dict[str, Any],
+        components: dict[str, Any],
+        *,
+        needs_link: bool = True,
     ) -> tuple[str, bytes]:
         payload = {
-            "dev": device,
+            # Home Assistant refuses a null where it expects a string: leave unknowns out.
+            "dev": {key: value for key, value in device.items() if value is not None},
             "o": _ORIGIN,
             "cmps": components,
-            "availability": self._availability(),
+            "availability": self._availability(needs_link=needs_link),
             "qos": 1,
         }
         return f"{self.prefix}/device/{object_id}/config", json.dumps(payload).encode()
+
+
+def _slug(text: str) -> str:
+    """An entity id part: site and number keep the ids apart (two sites both have 101)."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

@@ -22,7 +22,7 @@ import aiomqtt
 
 from ..core.errors import InvalidInput
 from ..core.reconnect import ReconnectPolicy
-from .pubsub import MessageHandler, topic_matches
+from .pubsub import ConnectionHandler, MessageHandler, topic_matches
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class MqttPubSub:
         self._outbox: deque[tuple[str, bytes, int]] = deque()
         self._max_buffered = max_buffered
         self._subscriptions: list[tuple[str, MessageHandler]] = []
+        self._connection_handlers: list[ConnectionHandler] = []
         self._client: aiomqtt.Client | None = None
         self._wake = asyncio.Event()
         self._connected = asyncio.Event()
@@ -162,6 +163,18 @@ class MqttPubSub:
 
         return unsubscribe
 
+    def subscribe_connection(self, handler: ConnectionHandler) -> Callable[[], None]:
+        """Be told when the broker connection comes up and when it goes."""
+        self._connection_handlers.append(handler)
+        return lambda: self._connection_handlers.remove(handler)
+
+    def _tell(self, connected: bool) -> None:
+        for handler in list(self._connection_handlers):
+            try:
+                handler(connected)
+            except Exception:  # one follower's bug must not stop the connection
+                _LOGGER.exception("Connection handler failed")
+
     async def flushed(self) -> None:
         """Wait until everything queued so far has been sent (tests, clean shutdown)."""
         while self._outbox or self._dirty:  # noqa: ASYNC110  # the sender empties them
@@ -200,6 +213,7 @@ class MqttPubSub:
                         await client.subscribe(topic_filter, qos=1)
                     self._dirty = dict.fromkeys(self._retained)  # the state, again
                     self._connected.set()
+                    self._tell(True)
                     connected_at = loop.time()
                     if lost:
                         _LOGGER.info("MQTT broker %s is back", self.settings.where)
@@ -216,7 +230,9 @@ class MqttPubSub:
                     )
                 lost = True
             finally:
-                self._connected.clear()
+                if self._connected.is_set():
+                    self._connected.clear()
+                    self._tell(False)
                 self._client = None
             self._policy.link_lost(loop.time(), loop.time() - connected_at)
             await asyncio.sleep(self._policy.next_delay(loop.time()))

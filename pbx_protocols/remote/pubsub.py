@@ -15,6 +15,8 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Called with (topic, payload) for every message a subscription receives.
 type MessageHandler = Callable[[str, bytes], None]
+#: Called with True when the broker connection comes up and False when it goes.
+type ConnectionHandler = Callable[[bool], None]
 
 
 class PubSub(Protocol):
@@ -28,6 +30,10 @@ class PubSub(Protocol):
 
     async def subscribe(self, topic_filter: str, handler: MessageHandler) -> Callable[[], None]:
         """Receive the messages of ``topic_filter`` (retained ones first); return unsubscribe."""
+        ...
+
+    def subscribe_connection(self, handler: ConnectionHandler) -> Callable[[], None]:
+        """Follow the broker connection (retained messages come again after it is back)."""
         ...
 
 
@@ -50,6 +56,7 @@ class MemoryBroker:
         self._subscriptions: list[tuple[str, MessageHandler]] = []
         #: Every message published, in order (topic, payload, retain).
         self.log: list[tuple[str, bytes, bool]] = []
+        self._connection_handlers: list[ConnectionHandler] = []
 
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False
@@ -78,6 +85,21 @@ class MemoryBroker:
                 self._subscriptions.remove(entry)
 
         return unsubscribe
+
+    def subscribe_connection(self, handler: ConnectionHandler) -> Callable[[], None]:
+        """Follow :meth:`set_connected`."""
+        self._connection_handlers.append(handler)
+        return lambda: self._connection_handlers.remove(handler)
+
+    def set_connected(self, connected: bool) -> None:
+        """Cut or restore every subscriber's link (retained messages come again, as in MQTT)."""
+        for handler in list(self._connection_handlers):
+            handler(connected)
+        if connected:
+            for topic_filter, message_handler in list(self._subscriptions):
+                for topic, payload in list(self.retained.items()):
+                    if topic_matches(topic_filter, topic):
+                        _deliver(message_handler, topic, payload)
 
 
 def _deliver(handler: MessageHandler, topic: str, payload: bytes) -> None:

@@ -10,7 +10,10 @@ Every payload is a JSON object with ``"v": 1``; one JSON Schema per payload kind
 - ``extension/<number>/event`` and ``event`` (QoS 1): every call event, per extension and
   for the whole site;
 - ``record`` (QoS 1): call detail records;
-- ``command/<action>`` -> ``response/<id>``: call control, answered by request id.
+- ``command/<action>`` -> ``response/<id>``: call control, answered by request id;
+- ``discovery`` (retained, written by a consumer): ``{"enabled": false}`` asks the bridge
+  to withdraw its Home Assistant discovery (the ``pbx`` integration reaches the site
+  itself); an empty message or ``true`` brings it back.
 
 Numbers and texts in commands are checked by the library's own rules before anything
 reaches the PBX; a command that is not valid JSON or names no known action gets an error
@@ -128,6 +131,11 @@ class Topics:
         return f"{self.base}/response/{request_id}"
 
     @property
+    def discovery(self) -> str:
+        """Whether the bridge announces the site to Home Assistant (retained, by a consumer)."""
+        return f"{self.base}/discovery"
+
+    @property
     def responses(self) -> str:
         """Filter for every response."""
         return f"{self.base}/response/+"
@@ -165,6 +173,21 @@ def decode(data: bytes) -> dict[str, Any]:
 def status_payload(online: bool, link: ConnectionState) -> dict[str, Any]:
     """``status``: the bridge and the PBX link."""
     return {"state": "online" if online else "offline", "link": link.value}
+
+
+def discovery_payload(enabled: bool) -> dict[str, Any]:
+    """``discovery``: whether the bridge should announce the site to Home Assistant."""
+    return {"v": SCHEME_VERSION, "enabled": enabled}
+
+
+def discovery_wanted(data: bytes) -> bool:
+    """Read a ``discovery`` message (empty: the bridge's default, on); raise ProtocolError."""
+    if not data:
+        return True
+    enabled = decode(data).get("enabled")
+    if not isinstance(enabled, bool):
+        raise ProtocolError("discovery: 'enabled' must be true or false")
+    return enabled
 
 
 def info_payload(

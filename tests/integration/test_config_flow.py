@@ -38,7 +38,7 @@ def free_port() -> int:
 async def start(hass: HomeAssistant, step: str) -> dict:
     menu = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert menu["type"] is FlowResultType.MENU
-    assert menu["menu_options"] == ["panasonic_lan", "panasonic_usb"]
+    assert menu["menu_options"] == ["panasonic_lan", "panasonic_usb", "remote"]
     form = await hass.config_entries.flow.async_configure(menu["flow_id"], {"next_step_id": step})
     assert form["type"] is FlowResultType.FORM
     assert form["step_id"] == step
@@ -213,7 +213,7 @@ async def test_reconfigure_lan(hass: HomeAssistant, loaded_entry, simulator, soc
     other = MockConfigEntry(domain=DOMAIN, data=lan_data(1), unique_id="127.0.0.1:1")
     other.add_to_hass(hass)
     result = await loaded_entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "reconfigure_lan"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: free_port()}
     )

@@ -138,7 +138,8 @@ def test_translations_are_the_strings():
 
 
 def test_every_flow_step_error_and_abort_is_translated():
-    source = (INTEGRATION / "config_flow.py").read_text()
+    flows = [INTEGRATION / "config_flow.py", *(INTEGRATION / "hardware").glob("*.py")]
+    source = "".join(path.read_text() for path in flows)
     steps = set(STRINGS["config"]["step"]) | set(STRINGS["options"]["step"])
     for step in re.findall(r'step_id="(\w+)"', source):
         assert step in steps, step
@@ -148,6 +149,13 @@ def test_every_flow_step_error_and_abort_is_translated():
         assert error in errors, error
     for error in re.findall(r'return "(\w+)"', source):
         assert error in errors, error
+    for error in re.findall(r'error = "(\w+)"', source):
+        assert error in errors, error
+    aborts = set(STRINGS["config"]["abort"]) | set(STRINGS["options"].get("abort", {}))
+    for reason in re.findall(r'reason="(\w+)"', source):
+        assert reason in aborts, reason
+    for step in re.findall(r'reconfigure_step="(\w+)"', source):
+        assert step in steps, step
 
 
 def test_every_action_is_described_translated_and_has_an_icon():

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +17,9 @@ from pbx_protocols.remote.client import RemoteClient
 from pbx_protocols.remote.pubsub import MemoryBroker
 from pbx_protocols.remote.scheme import Topics
 from tests.common import wait_until
+from tests.mosquitto import Mosquitto, mosquitto, needs_mosquitto
+
+__all__ = ["Mosquitto", "mosquitto", "needs_mosquitto"]
 
 SCHEMAS = Path(__file__).parents[2] / "pbx_protocols" / "remote" / "schemas"
 EXTENSIONS = ("101", "102", "103", "104")
@@ -33,7 +32,7 @@ def schema(name: str) -> dict:
 def kind_of(topics: Topics, topic: str) -> str | None:
     """Which payload a topic carries (None: not one of the scheme's)."""
     rest = topic.removeprefix(topics.base + "/")
-    if rest in ("status", "info", "event", "record"):
+    if rest in ("status", "info", "event", "record", "discovery"):
         return rest
     parts = rest.split("/")
     if parts[0] == "extension":
@@ -83,76 +82,3 @@ async def remote(site: Site) -> AsyncIterator[RemoteClient]:
     client = RemoteClient(site.broker, "hq")
     async with client:
         yield client
-
-
-MOSQUITTO = shutil.which("mosquitto") or (
-    "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Mosquitto:
-    """A real mosquitto on a free loopback port, which tests may kill and restart."""
-
-    def __init__(self, directory: Path, *, password: str | None = None) -> None:
-        self.port = free_port()
-        self.directory = directory
-        self.config = directory / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "persistence false", "log_dest stderr"]
-        if password is None:
-            lines.append("allow_anonymous true")
-        else:
-            passwords = directory / "passwords"
-            passwords.write_text(f"bridge:{password}\n")
-            passwords.chmod(0o600)
-            subprocess.run(["mosquitto_passwd", "-U", str(passwords)], check=True)
-            lines += ["allow_anonymous false", f"password_file {passwords}"]
-        self.config.write_text("\n".join(lines) + "\n")
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        assert MOSQUITTO is not None
-        self.process = subprocess.Popen(
-            [MOSQUITTO, "-c", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.directory / "mosquitto.log").open("ab"),
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-
-needs_mosquitto = pytest.mark.skipif(
-    MOSQUITTO is None,
-    reason="mosquitto is not installed (apt-get install mosquitto mosquitto-clients; "
-    "script/setup does this when it runs as root)",
-)
-
-
-@pytest.fixture
-def mosquitto(socket_enabled, tmp_path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.kill()

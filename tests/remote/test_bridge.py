@@ -154,3 +154,32 @@ async def test_after_a_pbx_outage_the_resynchronised_state_is_published(site: Si
     await wait_until(lambda: retained(site, topics.extension("103"))["state"] == "ringing")
     assert retained(site, topics.extension("103"))["call_id"] == call.hex()
     assert retained(site, topics.status) == {"v": 1, "state": "online", "link": "connected"}
+
+
+@pytest.mark.timeout(30)
+async def test_a_remote_site_is_down_while_the_broker_connection_is(site: Site, remote):
+    site.broker.set_connected(False)
+    await wait_until(lambda: not remote.connected)
+    site.broker.set_connected(True)  # the retained status comes again
+    await wait_until(lambda: remote.connected, timeout=10)
+    assert remote.extension("101").line_state is LineState.IDLE
+
+
+async def test_a_consumer_can_withdraw_and_restore_discovery(site: Site):
+    from pbx_protocols.remote.scheme import discovery_payload
+
+    def configs() -> set[str]:
+        return {t for t in site.broker.retained if t.startswith("homeassistant/")}
+
+    announced = configs()
+    assert len(announced) == 1 + len(EXTENSIONS)
+    await site.broker.publish(site.topics.discovery, encode(discovery_payload(False)), retain=True)
+    await wait_until(lambda: not configs())
+    call = site.simulator.pbx.make_call("101", "102")  # states go on; configs stay away
+    await wait_until(lambda: retained(site, site.topics.extension("102"))["state"] == "ringing")
+    site.simulator.pbx.clear_connection("101", call)
+    assert not configs()
+    await site.broker.publish(site.topics.discovery, b"", retain=True)  # the consumer left
+    await wait_until(lambda: configs() == announced)
+    for topic, payload, _ in site.broker.log:
+        validate(site.topics, topic, payload)

@@ -14,38 +14,15 @@ import aiomqtt
 import pytest
 
 from pbx_protocols.core.reconnect import ReconnectPolicy
-from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
 from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
-from pbx_protocols.remote.bridge import Bridge
 from pbx_protocols.remote.client import RemoteClient
 from pbx_protocols.remote.mqtt import MqttPubSub, MqttSettings
-from pbx_protocols.remote.scheme import Topics, encode
+from pbx_protocols.remote.scheme import encode
 from tests.common import wait_until
-from tests.remote.conftest import EXTENSIONS, Mosquitto, needs_mosquitto, validate
+from tests.mosquitto import Bridged, Mosquitto, needs_mosquitto
+from tests.remote.conftest import EXTENSIONS, validate
 
 pytestmark = needs_mosquitto
-
-
-class Bridged:
-    """The simulated PBX over TCP, its client, and a bridge on the real broker."""
-
-    def __init__(self, broker: Mosquitto, simulator: PanasonicSimulator, **pubsub) -> None:
-        self.simulator = simulator
-        self.client = PanasonicClient(PanasonicConfig(host="127.0.0.1", port=simulator.port))
-        self.topics = Topics("branch")
-        self.pubsub = MqttPubSub(MqttSettings.from_url(broker.url), **pubsub)
-        self.bridge = Bridge(self.client, self.pubsub, self.topics)
-        self.pubsub.will = self.bridge.will
-
-    async def __aenter__(self) -> Bridged:
-        await self.bridge.start()
-        await wait_until(lambda: self.client.connected and self.pubsub.connected, timeout=10)
-        await self.pubsub.flushed()
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        await self.bridge.stop()
-        await self.pubsub.stop()
 
 
 @pytest.fixture
@@ -165,7 +142,7 @@ def cli(*args: str, **kwargs) -> subprocess.Popen[str]:
 @pytest.mark.timeout(120)
 def test_monitor_remote_prints_what_monitor_prints(mosquitto, tmp_path):
     """The acceptance run: simulate, bridge, and two monitors side by side."""
-    from tests.remote.conftest import free_port
+    from tests.mosquitto import free_port
 
     port = free_port()
     env = {**os.environ, "MQTT_SECRET": "not-needed"}

@@ -1,0 +1,36 @@
+"""The hardware types the integration knows: the one table a new PBX family extends.
+
+Each family module declares its :class:`~.base.HardwareType` entries (menu key, client
+factory, reconfigure step, login) and a mixin with its config-flow steps; the flow, the
+entities, events and actions stay the same for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+
+from pbx_protocols.core.client import PbxClient
+from pbx_protocols.core.watchdog import DEAD_LINK_TIMEOUT
+
+from ..const import CONF_HARDWARE, CONF_LINK_TIMEOUT
+from .base import HardwareSteps, HardwareType
+from .panasonic import PANASONIC_LAN, PANASONIC_USB, PanasonicSteps
+from .remote import REMOTE, RemoteSteps
+
+#: Every hardware type, in the order of the config flow's menu.
+HARDWARE_TYPES: Final[dict[str, HardwareType]] = {
+    hardware.key: hardware for hardware in (PANASONIC_LAN, PANASONIC_USB, REMOTE)
+}
+
+__all__ = ["HARDWARE_TYPES", "HardwareSteps", "PanasonicSteps", "RemoteSteps", "create_client"]
+
+
+def create_client(
+    hass: HomeAssistant, data: Mapping[str, Any], options: Mapping[str, Any] | None = None
+) -> PbxClient:
+    """Build the library client for a config entry's data and options."""
+    link_timeout = float((options or {}).get(CONF_LINK_TIMEOUT) or DEAD_LINK_TIMEOUT)
+    return HARDWARE_TYPES[data[CONF_HARDWARE]].create_client(hass, data, link_timeout)

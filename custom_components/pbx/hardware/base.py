@@ -1,0 +1,75 @@
+"""What every hardware family declares, and the connection test every one of them uses.
+
+A family module (``panasonic``, ``remote``, ...) declares one :class:`HardwareType` per
+entry of the config flow's menu and a mixin of config-flow steps for its forms. Nothing
+outside these modules knows which PBX it talks to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlow
+from homeassistant.core import HomeAssistant
+
+from pbx_protocols.core.client import PbxClient
+from pbx_protocols.core.errors import (
+    AuthenticationFailed,
+    DiscoveryFailed,
+    PbxError,
+    UnexpectedError,
+)
+
+from ..const import CONNECT_TIMEOUT
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Builds the library client from a config entry's data and the dead-link timeout.
+type ClientFactory = Callable[[HomeAssistant, Mapping[str, Any], float], PbxClient]
+#: Work a hardware type does beside its client, given the entry's data.
+type EntryHook = Callable[[HomeAssistant, Mapping[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class HardwareType:
+    """One entry of the config flow's menu (its step id is ``key``)."""
+
+    key: str
+    create_client: ClientFactory
+    #: Step that changes where the PBX is (``None``: nothing to reconfigure).
+    reconfigure_step: str | None = None
+    #: Whether the PBX may ask for a login (then the entry offers reauthentication).
+    has_login: bool = False
+    #: Runs once the entry's client is connected.
+    async_entry_loaded: EntryHook | None = None
+    #: Runs when the user deletes the entry.
+    async_entry_removed: EntryHook | None = None
+
+
+class HardwareSteps(ConfigFlow):
+    """Base of every family's config-flow mixin (typed access to the flow)."""
+
+    async def async_test_connection(self, client: PbxClient) -> str | None:
+        """Connect, associate and read the extensions; return an error key or None."""
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                await client.connect()
+        except AuthenticationFailed:
+            return "invalid_auth"
+        except DiscoveryFailed:
+            return "no_extensions"
+        except UnexpectedError:
+            return "unknown"  # the library logged it with its traceback
+        except (PbxError, TimeoutError) as err:
+            _LOGGER.debug("Cannot connect to %s: %s", client.name, err)
+            return "cannot_connect"
+        except Exception:
+            _LOGGER.exception("Unexpected error connecting to %s", client.name)
+            return "unknown"
+        finally:
+            await client.close()
+        return None
