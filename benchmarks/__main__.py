@@ -4,7 +4,9 @@
 - ``startup``: the command line's start and the first decode, in fresh interpreters;
 - ``latency``: wire to client callback at 100 to 15,000 reports/s, and connecting a large,
   slow PBX;
-- ``ha``: a real Home Assistant at 100, 300 and 1,000 extensions (a few minutes).
+- ``ha``: a real Home Assistant at 100, 300 and 1,000 extensions (a few minutes);
+- ``bridge``: 10 sites of 100 extensions through one mosquitto at 500 events/s, simulator
+  to remote client callback, and what each bridge process costs.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import home_assistant, latency, panasonic_decode, startup
+from . import bridge, home_assistant, latency, panasonic_decode, startup
 
 BENCHMARKS = {
     "decode": panasonic_decode,
     "startup": startup,
     "latency": latency,
     "ha": home_assistant,
+    "bridge": bridge,
 }
 
 

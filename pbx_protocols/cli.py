@@ -17,6 +17,7 @@ from .core.errors import ConnectionFailed, PbxError
 from .stacks import STACKS, Stack
 
 if TYPE_CHECKING:
+    from .cli_options import Options
     from .core.model import CallEvent, CallRecord
 
 EXIT_OK = 0
@@ -88,7 +89,7 @@ def _add_command_arguments(command: str, stack: Stack, parser: argparse.Argument
     if command == "decode":
         stack.add_decode_arguments(parser)
     elif command == "monitor":
-        stack.add_connection_arguments(parser)
+        stack.add_connection_arguments(_connection_group(stack, parser))
         parser.add_argument("--duration", type=_parse_duration, help="stop after this many seconds")
     elif command == "simulate":
         stack.add_simulator_arguments(parser)
@@ -97,12 +98,17 @@ def _add_command_arguments(command: str, stack: Stack, parser: argparse.Argument
 
         if stack.name == "remote":
             raise UsageError("a remote site is on a broker already; bridge the PBX itself")
-        stack.add_connection_arguments(parser)
+        stack.add_connection_arguments(_connection_group(stack, parser))
         add_bridge_arguments(parser)
     else:
-        stack.add_connection_arguments(parser)
+        stack.add_connection_arguments(_connection_group(stack, parser))
         parser.add_argument("--from", dest="from_extension", required=True, metavar="EXT")
         parser.add_argument("--to", dest="to_number", required=True, metavar="NUMBER")
+
+
+def _connection_group(stack: Stack, parser: argparse.ArgumentParser) -> Options:
+    """The stack's connection options, as their own section of ``--help``."""
+    return parser.add_argument_group(f"the PBX: {stack.title}")
 
 
 async def _monitor(stack: Stack, args: argparse.Namespace) -> None:

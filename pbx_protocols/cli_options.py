@@ -9,6 +9,9 @@ from pathlib import Path
 from .core.errors import InvalidInput
 from .core.watchdog import DEAD_LINK_TIMEOUT
 
+#: Where options go: a parser, or one of its titled groups (a section of ``--help``).
+type Options = argparse._ActionsContainer  # noqa: SLF001  # argparse has no public name for it
+
 
 def positive_seconds(text: str) -> float:
     """Argparse type: a positive number of seconds."""
@@ -30,7 +33,7 @@ def listen_address(text: str) -> tuple[str, int]:
 
 
 def add_password_arguments(
-    parser: argparse.ArgumentParser, what: str = "password", *, flag: str = "password"
+    parser: Options, what: str = "password", *, flag: str = "password"
 ) -> None:
     """``--password``, ``--password-env NAME`` and ``--password-file PATH`` (one of them).
 
@@ -68,7 +71,7 @@ def password_from(args: argparse.Namespace, *, flag: str = "password") -> str | 
     return password
 
 
-def add_link_timeout_argument(parser: argparse.ArgumentParser) -> None:
+def add_link_timeout_argument(parser: Options) -> None:
     """``--link-timeout S``: how long a silent PBX counts as alive."""
     parser.add_argument(
         "--link-timeout",

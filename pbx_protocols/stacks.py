@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 if TYPE_CHECKING:
+    from .cli_options import Options
     from .core.client import PbxClient
 
 
@@ -29,8 +30,8 @@ class Stack(ABC):
         """Yield one JSON-friendly dict per PDU in the input; raise ProtocolError if bad."""
 
     @abstractmethod
-    def add_connection_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Add the options that say how to reach the PBX (for monitor and call)."""
+    def add_connection_arguments(self, parser: Options) -> None:
+        """Add the options that say how to reach the PBX (monitor, call, bridge)."""
 
     @abstractmethod
     def create_client(self, args: argparse.Namespace) -> PbxClient:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mosquitto import needs_mosquitto
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -49,3 +51,12 @@ def test_startup_and_decode_benchmarks():
     header, *rows = benchmark("decode", "--seconds", "0.1")
     assert header["reports_in_corpus"] > 0
     assert any("schema-less lower bound" in row["measurement"] for row in rows)
+
+
+@needs_mosquitto
+def test_bridge_benchmark(socket_enabled):
+    (line,) = benchmark(
+        "bridge", "--sites", "2", "--extensions", "5", "--rate", "20", "--seconds", "1"
+    )
+    assert (line["sent"], line["received"], line["lost"]) == (20, 20, 0)
+    assert line["bridge_rss_mb_max"] > 0 and line["connected"]

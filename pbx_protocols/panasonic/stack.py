@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..cli_options import (
+    Options,
     add_link_timeout_argument,
     add_password_arguments,
     listen_address,
@@ -127,15 +128,19 @@ class PanasonicStack(Stack):
 
     # -- monitor and call ---------------------------------------------------------------
 
-    def add_connection_arguments(self, parser: argparse.ArgumentParser) -> None:
+    def add_connection_arguments(self, parser: Options) -> None:
         """LAN or USB, login, fallback extensions."""
         parser.add_argument("--host", help="PBX address on the LAN")
         parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="CTI port (33333)")
         parser.add_argument("--usb", action="store_true", help="use the USB CTI port instead")
         parser.add_argument(
-            "--usb-vendor", type=_hex_id, default=PANASONIC_VENDOR_ID, metavar="HEX"
+            "--usb-vendor",
+            type=_hex_id,
+            default=PANASONIC_VENDOR_ID,
+            metavar="HEX",
+            help="USB vendor id (04da)",
         )
-        parser.add_argument("--usb-product", type=_hex_id, metavar="HEX")
+        parser.add_argument("--usb-product", type=_hex_id, metavar="HEX", help="USB product id")
         parser.add_argument("--username")
         add_password_arguments(parser)
         parser.add_argument(

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-from ..cli_options import add_password_arguments, password_from
+from ..cli_options import Options, add_password_arguments, password_from
 from ..core.client import PbxClient
 from ..core.errors import InvalidInput
 from ..stacks import Stack
@@ -48,9 +48,8 @@ def _site(text: str) -> str:
     return text
 
 
-def add_mqtt_arguments(parser: argparse.ArgumentParser) -> None:
+def add_mqtt_arguments(group: Options) -> None:
     """The broker, the site and how to log in (secrets kept out of ``ps``)."""
-    group = parser.add_argument_group("MQTT broker")
     group.add_argument(
         "--mqtt",
         required=True,
@@ -65,7 +64,7 @@ def add_mqtt_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--ca-file", type=Path, help="CA certificate(s) for mqtts://")
     group.add_argument("--prefix", default=DEFAULT_PREFIX, help="first topic level (pbx)")
-    add_password_arguments(parser, "MQTT password", flag="mqtt-password")
+    add_password_arguments(group, "MQTT password", flag="mqtt-password")
 
 
 def mqtt_settings(args: argparse.Namespace, client_id: str | None = None) -> MqttSettings:
@@ -89,9 +88,9 @@ def mqtt_settings(args: argparse.Namespace, client_id: str | None = None) -> Mqt
 
 
 def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
-    """The broker options, and Home Assistant discovery."""
-    add_mqtt_arguments(parser)
-    group = parser.add_argument_group("Home Assistant")
+    """The broker options, and Home Assistant discovery, each a section of ``--help``."""
+    add_mqtt_arguments(parser.add_argument_group("MQTT broker"))
+    group = parser.add_argument_group("Home Assistant discovery")
     group.add_argument(
         "--discovery",
         action=argparse.BooleanOptionalAction,
@@ -147,7 +146,7 @@ class RemoteStack(Stack):
             value: Any = readers[args.kind](decode(text.encode()))
             yield {"kind": args.kind, "read": repr(value)}
 
-    def add_connection_arguments(self, parser: argparse.ArgumentParser) -> None:
+    def add_connection_arguments(self, parser: Options) -> None:
         """The broker and the site."""
         add_mqtt_arguments(parser)
 
