@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -24,19 +25,28 @@ def free_port() -> int:
 class Mosquitto:
     """A real mosquitto on a free loopback port, which tests may kill and restart."""
 
-    def __init__(self, directory: Path, *, password: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, users: dict[str, str] | None = None, acl: str | None = None
+    ) -> None:
         self.port = free_port()
         self.directory = directory
         self.config = directory / "mosquitto.conf"
         lines = [f"listener {self.port} 127.0.0.1", "persistence false", "log_dest stderr"]
-        if password is None:
+        if os.geteuid() == 0:
+            # Started as root, mosquitto becomes user "mosquitto", who cannot read a
+            # password file in root's private temporary directory.
+            lines.append("user root")
+        if users is None:
             lines.append("allow_anonymous true")
         else:
             passwords = directory / "passwords"
-            passwords.write_text(f"bridge:{password}\n")
+            passwords.write_text("".join(f"{user}:{secret}\n" for user, secret in users.items()))
             passwords.chmod(0o600)
             subprocess.run(["mosquitto_passwd", "-U", str(passwords)], check=True)
             lines += ["allow_anonymous false", f"password_file {passwords}"]
+        if acl is not None:
+            (directory / "acl").write_text(acl)
+            lines.append(f"acl_file {directory / 'acl'}")
         self.config.write_text("\n".join(lines) + "\n")
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -41,12 +41,13 @@ class Bridged:
         site: str = "branch",
         *,
         discovery: bool = True,
+        url: str | None = None,
         **pubsub,
     ) -> None:
         self.simulator = simulator
         self.client = PanasonicClient(PanasonicConfig(host="127.0.0.1", port=simulator.port))
         self.topics = Topics(site)
-        self.pubsub = MqttPubSub(MqttSettings.from_url(broker.url), **pubsub)
+        self.pubsub = MqttPubSub(MqttSettings.from_url(url or broker.url), **pubsub)
         self.bridge = Bridge(self.client, self.pubsub, self.topics, discovery=discovery)
         self.pubsub.will = self.bridge.will
 

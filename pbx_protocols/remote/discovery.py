@@ -82,11 +82,11 @@ class Discovery:
     @property
     def pbx_topic(self) -> str:
         """Where the PBX's discovery configuration lives."""
-        return f"{self.prefix}/device/{self._pbx_id}/config"
+        return self._topic(self._pbx_id)
 
     def extension_topic(self, number: str) -> str:
         """Where an extension's discovery configuration lives."""
-        return f"{self.prefix}/device/{self._pbx_id}_{number}/config"
+        return self._topic(f"{self._pbx_id}_{number}")
 
     def extension(self, snapshot: ExtensionSnapshot, info: PbxInfo) -> tuple[str, bytes]:
         """An extension's device: its line state and its call events."""
@@ -152,7 +152,11 @@ class Discovery:
             "availability": self._availability(needs_link=needs_link),
             "qos": 1,
         }
-        return f"{self.prefix}/device/{object_id}/config", json.dumps(payload).encode()
+        return self._topic(object_id), json.dumps(payload).encode()
+
+    def _topic(self, object_id: str) -> str:
+        # The site's own node level lets a broker ACL confine each bridge to its topics.
+        return f"{self.prefix}/device/{self._pbx_id}/{object_id}/config"
 
 
 def _slug(text: str) -> str:

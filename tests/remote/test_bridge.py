@@ -26,10 +26,10 @@ async def test_the_site_announces_itself(site: Site):
     line = retained(site, topics.extension("101"))
     assert (line["state"], line["active_calls"], line["calls"]) == ("idle", 0, [])
     # Home Assistant MQTT discovery: the PBX and a device per extension
-    config = json.loads(site.broker.retained["homeassistant/device/pbx_hq_101/config"])
+    config = json.loads(site.broker.retained["homeassistant/device/pbx_hq/pbx_hq_101/config"])
     assert set(config["cmps"]) == {"line", "call"}
     assert config["dev"]["via_device"] == "pbx_hq"
-    assert "homeassistant/device/pbx_hq/config" in site.broker.retained
+    assert "homeassistant/device/pbx_hq/pbx_hq/config" in site.broker.retained
 
 
 async def test_calls_are_published_as_state_and_events(site: Site):

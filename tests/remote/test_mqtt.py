@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import aiomqtt
 import pytest
@@ -184,3 +185,69 @@ def test_monitor_remote_prints_what_monitor_prints(mosquitto, tmp_path):
     assert events(local_out), local_out
     assert events(remote_out) == events(local_out), remote_err
     assert "not-needed" not in bridge_err + remote_err
+
+
+@pytest.mark.timeout(60)
+async def test_a_broker_login_works_and_never_shows_in_the_log(socket_enabled, tmp_path, caplog):
+    broker = Mosquitto(tmp_path, users={"bridge": "s3cret-pw"})
+    broker.start()
+    policy = ReconnectPolicy(initial=0.05, maximum=0.2, jitter=0.0)
+    try:
+        wrong = MqttPubSub(
+            MqttSettings.from_url(f"mqtt://bridge:wrong-pw@127.0.0.1:{broker.port}"), policy=policy
+        )
+        await wrong.start()
+        await asyncio.sleep(1.0)  # several refused attempts
+        assert not wrong.connected
+        await wrong.stop()
+        url = f"mqtt://bridge@127.0.0.1:{broker.port}"
+        right = MqttPubSub(MqttSettings.from_url(url, password="s3cret-pw"), policy=policy)
+        await right.start()
+        await asyncio.wait_for(right.wait_connected(), 10)
+        assert "s3cret-pw" not in repr(right.settings)
+        await right.stop()
+    finally:
+        broker.kill()
+    assert "wrong-pw" not in caplog.text and "s3cret-pw" not in caplog.text
+    assert caplog.text.count("Lost the MQTT broker") <= 1  # said once, not per attempt
+
+
+def readme_acl() -> str:
+    """The mosquitto ACL the README gives, exactly."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("# /etc/mosquitto/acl", 1)[1].split("```", 1)[0]
+    return block.split("\n", 1)[1]
+
+
+@pytest.mark.timeout(60)
+async def test_the_readme_acl_confines_each_bridge_to_its_site(socket_enabled, tmp_path, simulator):
+    users = {"hq": "hq-pw", "homeassistant": "ha-pw", "intruder": "in-pw"}
+    broker = Mosquitto(tmp_path, users=users, acl=readme_acl())
+    broker.start()
+
+    def url(user: str) -> str:
+        return f"mqtt://{user}:{users[user]}@127.0.0.1:{broker.port}"
+
+    home = MqttPubSub(MqttSettings.from_url(url("homeassistant")))
+    seen: list[str] = []
+    try:
+        await home.subscribe("pbx/#", lambda topic, _: seen.append(topic))
+        await home.subscribe("homeassistant/#", lambda topic, _: seen.append(topic))
+        async with (
+            Bridged(broker, simulator, "hq", url=url("hq")),
+            Bridged(broker, simulator, "other", url=url("hq")),  # hq's login, another site
+        ):
+            await wait_until(lambda: "pbx/hq/extension/104" in seen, timeout=10)
+            assert "homeassistant/device/pbx_hq/pbx_hq/config" in seen
+            intruder = MqttPubSub(MqttSettings.from_url(url("intruder")))
+            command = encode({"id": "x1", "extension": "101", "number": "102"})
+            await intruder.publish("pbx/hq/command/make_call", command, qos=1)
+            await intruder.flushed()
+            await intruder.stop()
+            await home.publish("pbx/hq/command/make_call", command.replace(b"x1", b"h1"), qos=1)
+            await wait_until(lambda: "pbx/hq/response/h1" in seen, timeout=10)
+            assert "pbx/hq/response/x1" not in seen  # the broker dropped the intruder's
+            assert not [topic for topic in seen if "other" in topic]
+    finally:
+        await home.stop()
+        broker.kill()
