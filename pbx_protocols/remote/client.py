@@ -33,11 +33,14 @@ from ..core.reconnect import ReconnectPolicy
 from .pubsub import PubSub
 from .scheme import (
     DEFAULT_PREFIX,
+    MAX_SITE_EXTENSIONS,
+    MAX_TEXT,
     Topics,
     check_site,
     decode,
     encode,
     event_from,
+    info_from,
     record_from,
     snapshot_from,
 )
@@ -196,21 +199,14 @@ class RemoteClient(PbxClient):
         if not payload:
             return
         try:
-            self._info = PbxInfo(
-                vendor=str(payload["vendor"]),
-                model=str(payload["model"]),
-                unique_id=str(payload["unique_id"]),
-                name=str(payload.get("name") or self.name),
-                firmware=payload.get("firmware"),
-            )
-            self.capabilities = frozenset(
-                Capability(c) for c in payload["capabilities"] if c in set(Capability)
-            )
-            self.max_text_length = int(payload.get("max_text_length") or 0)
-            self._expected = [str(n) for n in payload.get("extensions") or []]
-        except (KeyError, TypeError, ValueError) as err:
-            self._bad.report("Ignoring info on %s: %r", topic, err)
+            site = info_from(payload, self.name)
+        except ProtocolError as err:
+            self._bad.report("Ignoring info on %s: %s", topic, err)
             return
+        self._info = site.info
+        self.capabilities = site.capabilities
+        self.max_text_length = site.max_text_length
+        self._expected = site.extensions
         self._announced.set()
 
     def _on_extension(self, topic: str, data: bytes) -> None:
@@ -224,6 +220,10 @@ class RemoteClient(PbxClient):
             return
         try:
             snapshot = snapshot_from(payload)
+            if snapshot.number != number:
+                raise ProtocolError(f"the payload is extension {snapshot.number!r}")
+            if number not in self.tracker and len(self.tracker) >= MAX_SITE_EXTENSIONS:
+                raise ProtocolError(f"more than {MAX_SITE_EXTENSIONS} extensions announced")
         except ProtocolError as err:
             self._bad.report("Ignoring %s: %s", topic, err)
             return
@@ -283,8 +283,9 @@ class RemoteClient(PbxClient):
             raise RequestTimeout(action.value, COMMAND_TIMEOUT) from err
         finally:
             self._pending.pop(request_id, None)
-        if not response.get("ok"):
-            raise _error_from(action, extension, response.get("error") or {})
+        if response.get("ok") is not True:
+            detail = response.get("error")
+            raise _error_from(action, extension, detail if isinstance(detail, dict) else {})
 
     async def _make_call(self, extension: str, number: str) -> None:
         await self._command(Capability.MAKE_CALL, extension, number=number)
@@ -320,22 +321,21 @@ class RemoteClient(PbxClient):
 
 def _error_from(action: Capability, extension: str, detail: dict[str, Any]) -> PbxError:
     """The bridge's typed error, as the library's own."""
-    kind = str(detail.get("type"))
-    message = str(detail.get("message") or "the bridge refused")
+    kind = str(detail.get("type"))[:MAX_TEXT]
+    message = str(detail.get("message") or "the bridge refused")[:MAX_TEXT]
     if kind == "InvalidInput":
         return InvalidInput(message)
     if kind == "NoMatchingCall":
-        return NoMatchingCall(
-            message, extension=extension, action=str(detail.get("action") or action.value)
-        )
+        return NoMatchingCall(message, extension=extension, action=action.value)
     if kind == "UnsupportedOperation":
-        return UnsupportedOperation(message, action=detail.get("action") or action.value)
+        return UnsupportedOperation(message, action=action.value)
     if kind in ("CommandRejected", "RequestTimeout"):
         try:
             refusal = Refusal(detail.get("refusal") or Refusal.OTHER)
         except ValueError:
             refusal = Refusal.OTHER
-        return CommandRejected(action.value, str(detail.get("reason") or message), refusal)
+        reason = str(detail.get("reason") or message)[:MAX_TEXT]
+        return CommandRejected(action.value, reason, refusal)
     if "Connection" in kind:
         return ConnectionFailed(message)
     return PbxError(message)

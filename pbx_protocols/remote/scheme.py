@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, overload
 
+from ..core.calls import MAX_CALLS_PER_EXTENSION
 from ..core.errors import InvalidInput, ProtocolError, Refusal
 from ..core.model import (
     CallEvent,
@@ -51,6 +52,10 @@ SITE_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 REQUEST_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 #: Largest payload read from the broker; every payload of the scheme is far smaller.
 MAX_PAYLOAD: Final = 64 * 1024
+#: Longest text field read (numbers, names, call ids); longer ones mark a bad payload.
+MAX_TEXT: Final = 256
+#: Extensions a site may announce; the largest PBXs have a few thousand.
+MAX_SITE_EXTENSIONS: Final = 10_000
 #: Command actions and the fields each takes besides ``extension`` (``?``: optional).
 ACTIONS: Final[dict[str, tuple[str, ...]]] = {
     Capability.MAKE_CALL: ("number",),
@@ -157,7 +162,7 @@ def decode(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_PAYLOAD:
         raise ProtocolError(f"payload of {len(data)} bytes is larger than {MAX_PAYLOAD}")
     try:
-        payload = json.loads(data)
+        payload = json.loads(data, parse_constant=_no_constant)
     except (ValueError, RecursionError) as err:
         raise ProtocolError(f"not JSON: {err}", data=data) from err
     if not isinstance(payload, dict):
@@ -165,6 +170,11 @@ def decode(data: bytes) -> dict[str, Any]:
     if payload.get("v") != SCHEME_VERSION:
         raise ProtocolError(f"scheme version {payload.get('v')!r}, expected {SCHEME_VERSION}")
     return payload
+
+
+def _no_constant(name: str) -> None:
+    """JSON has no NaN or Infinity; Python's reader would accept them."""
+    raise ValueError(f"{name} is not JSON")
 
 
 # -- what the bridge publishes -------------------------------------------------------------
@@ -295,29 +305,71 @@ def parse_command(action: str, payload: dict[str, Any]) -> Command:
     return Command(request_id, Capability(action), extension, arguments)
 
 
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """What an ``info`` payload says."""
+
+    info: PbxInfo
+    capabilities: frozenset[Capability]
+    max_text_length: int
+    extensions: list[str]
+
+
+def info_from(payload: dict[str, Any], fallback_name: str) -> SiteInfo:
+    """A site's info from its payload; raise ProtocolError if malformed."""
+    try:
+        capabilities = payload["capabilities"]
+        extensions = payload.get("extensions") or []
+        text = payload.get("max_text_length") or 0
+        if not isinstance(capabilities, list) or not isinstance(extensions, list):
+            raise TypeError("'capabilities' and 'extensions' must be lists")
+        if len(extensions) > MAX_SITE_EXTENSIONS:
+            raise ValueError(f"more than {MAX_SITE_EXTENSIONS} extensions")
+        if isinstance(text, bool) or not isinstance(text, int) or not 0 <= text <= MAX_TEXT:
+            raise TypeError(f"'max_text_length' must be a whole number up to {MAX_TEXT}")
+        known = {capability.value for capability in Capability}
+        return SiteInfo(
+            info=PbxInfo(
+                vendor=_text(payload, "vendor", required=True),
+                model=_text(payload, "model", required=True),
+                unique_id=_text(payload, "unique_id", required=True),
+                name=_text(payload, "name") or fallback_name,
+                firmware=_text(payload, "firmware"),
+            ),
+            capabilities=frozenset(Capability(c) for c in capabilities if c in known),
+            max_text_length=text,
+            extensions=[_text({"n": number}, "n", required=True) for number in extensions],
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise ProtocolError(f"malformed info payload: {err!r}") from err
+
+
 def snapshot_from(payload: dict[str, Any]) -> ExtensionSnapshot:
     """An extension snapshot from its payload; raise ProtocolError if malformed."""
+    items = payload.get("calls")
+    if not isinstance(items, list) or len(items) > MAX_CALLS_PER_EXTENSION:
+        raise ProtocolError(f"extension payload: 'calls' must list up to {MAX_CALLS_PER_EXTENSION}")
     try:
         calls = tuple(
             CallInfo(
-                call_id=str(item["call_id"]),
+                call_id=_text(item, "call_id", required=True),
                 state=CallState(item["state"]),
-                direction=Direction(item["direction"]) if item.get("direction") else None,
-                calling=item.get("calling"),
-                called=item.get("called"),
-                peer=item.get("peer"),
-                answered=bool(item.get("answered")),
+                direction=_direction(item),
+                calling=_text(item, "calling"),
+                called=_text(item, "called"),
+                peer=_text(item, "peer"),
+                answered=item.get("answered") is True,
             )
-            for item in payload["calls"]
+            for item in items
         )
         return ExtensionSnapshot(
-            number=str(payload["number"]),
-            name=payload.get("name"),
+            number=_text(payload, "number", required=True),
+            name=_text(payload, "name"),
             line_state=LineState(payload["state"]),
             calls=calls,
-            monitored=bool(payload.get("monitored", True)),
+            monitored=payload.get("monitored", True) is not False,
         )
-    except (KeyError, TypeError, ValueError) as err:
+    except (AttributeError, KeyError, TypeError, ValueError) as err:
         raise ProtocolError(f"malformed extension payload: {err!r}") from err
 
 
@@ -325,17 +377,17 @@ def event_from(payload: dict[str, Any]) -> CallEvent:
     """A call event from its payload; raise ProtocolError if malformed."""
     try:
         return CallEvent(
-            extension=str(payload["extension"]),
+            extension=_text(payload, "extension", required=True),
             kind=CallEventKind(payload["event"]),
             line_state=LineState(payload["state"]),
-            timestamp=datetime.fromisoformat(payload["timestamp"]),
-            call_id=payload.get("call_id"),
-            direction=Direction(payload["direction"]) if payload.get("direction") else None,
-            calling=payload.get("calling"),
-            called=payload.get("called"),
-            peer=payload.get("peer"),
+            timestamp=_when(payload, "timestamp", required=True),
+            call_id=_text(payload, "call_id"),
+            direction=_direction(payload),
+            calling=_text(payload, "calling"),
+            called=_text(payload, "called"),
+            peer=_text(payload, "peer"),
             failure=Refusal(payload["failure"]) if payload.get("failure") else None,
-            vendor=dict(payload.get("vendor") or {}),
+            vendor=_vendor(payload),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise ProtocolError(f"malformed event payload: {err!r}") from err
@@ -343,29 +395,66 @@ def event_from(payload: dict[str, Any]) -> CallEvent:
 
 def record_from(payload: dict[str, Any]) -> CallRecord:
     """A call record from its payload; raise ProtocolError if malformed."""
-
-    def when(key: str) -> datetime | None:
-        value = payload.get(key)
-        return datetime.fromisoformat(value) if value else None
-
     try:
-        timestamp = when("timestamp")
-        if timestamp is None:
-            raise ValueError("no timestamp")
         duration = payload.get("duration")
+        if duration is not None and (
+            isinstance(duration, bool) or not isinstance(duration, int | float)
+        ):
+            raise TypeError("duration must be a number")
         return CallRecord(
-            timestamp=timestamp,
-            extension=payload.get("extension"),
-            calling=payload.get("calling"),
-            called=payload.get("called"),
-            direction=Direction(payload["direction"]) if payload.get("direction") else None,
-            trunk=payload.get("trunk"),
-            started=when("started"),
-            answered=when("answered"),
-            ended=when("ended"),
+            timestamp=_when(payload, "timestamp", required=True),
+            extension=_text(payload, "extension"),
+            calling=_text(payload, "calling"),
+            called=_text(payload, "called"),
+            direction=_direction(payload),
+            trunk=_text(payload, "trunk"),
+            started=_when(payload, "started"),
+            answered=_when(payload, "answered"),
+            ended=_when(payload, "ended"),
             duration=float(duration) if duration is not None else None,
-            condition=payload.get("condition"),
-            vendor=dict(payload.get("vendor") or {}),
+            condition=_text(payload, "condition"),
+            vendor=_vendor(payload),
         )
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
         raise ProtocolError(f"malformed record payload: {err!r}") from err
+
+
+# -- reading fields as their types, whatever a peer put there --------------------------------
+
+
+@overload
+def _text(payload: dict[str, Any], key: str, *, required: Literal[True]) -> str: ...
+@overload
+def _text(payload: dict[str, Any], key: str, *, required: bool = False) -> str | None: ...
+def _text(payload: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = payload.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise TypeError(f"{key!r} must be a string of up to {MAX_TEXT} characters")
+    return value
+
+
+@overload
+def _when(payload: dict[str, Any], key: str, *, required: Literal[True]) -> datetime: ...
+@overload
+def _when(payload: dict[str, Any], key: str, *, required: bool = False) -> datetime | None: ...
+def _when(payload: dict[str, Any], key: str, *, required: bool = False) -> datetime | None:
+    text = _text(payload, key, required=required)
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    # A time without a zone is taken as UTC, as the bridge writes them.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _direction(payload: dict[str, Any]) -> Direction | None:
+    value = payload.get("direction")
+    return Direction(value) if value else None
+
+
+def _vendor(payload: dict[str, Any]) -> dict[str, Any]:
+    vendor = payload.get("vendor") or {}
+    if not isinstance(vendor, dict):
+        raise TypeError("'vendor' must be an object")
+    return vendor

@@ -251,3 +251,28 @@ async def test_the_readme_acl_confines_each_bridge_to_its_site(socket_enabled, t
     finally:
         await home.stop()
         broker.kill()
+
+
+@pytest.mark.timeout(60)
+async def test_while_the_broker_is_away_the_oldest_go_first_and_are_counted(
+    socket_enabled, tmp_path, caplog
+):
+    broker = Mosquitto(tmp_path)  # not started yet: the broker is away
+    policy = ReconnectPolicy(initial=0.05, maximum=0.2, jitter=0.0)
+    pubsub = MqttPubSub(MqttSettings.from_url(broker.url), policy=policy, max_buffered=3)
+    got: list[bytes] = []
+    try:
+        await pubsub.subscribe("t/#", lambda _, data: got.append(data))
+        for n in range(5):
+            await pubsub.publish("t/event", str(n).encode(), qos=1)
+        await pubsub.publish("t/state", b"old", qos=1, retain=True)
+        await pubsub.publish("t/state", b"latest", qos=1, retain=True)  # state is never dropped
+        assert pubsub.dropped == 2
+        broker.start()
+        await wait_until(lambda: len(got) >= 4, timeout=10)
+        await pubsub.flushed()
+        assert got == [b"latest", b"2", b"3", b"4"]
+    finally:
+        await pubsub.stop()
+        broker.kill()
+    assert caplog.text.count("MQTT outbox full") == 1  # then counted, not repeated
