@@ -26,8 +26,14 @@ class Mosquitto:
     """A real mosquitto on a free loopback port, which tests may kill and restart."""
 
     def __init__(
-        self, directory: Path, *, users: dict[str, str] | None = None, acl: str | None = None
+        self,
+        directory: Path,
+        *,
+        users: dict[str, str] | None = None,
+        acl: str | None = None,
+        tls: tuple[Path, Path, Path] | None = None,
     ) -> None:
+        """``tls``: (CA, certificate, key) files; the listener then speaks only TLS."""
         self.port = free_port()
         self.directory = directory
         self.config = directory / "mosquitto.conf"
@@ -44,15 +50,21 @@ class Mosquitto:
             passwords.chmod(0o600)
             subprocess.run(["mosquitto_passwd", "-U", str(passwords)], check=True)
             lines += ["allow_anonymous false", f"password_file {passwords}"]
+        if tls is not None:
+            ca, certificate, key = tls
+            lines += [f"cafile {ca}", f"certfile {certificate}", f"keyfile {key}"]
         if acl is not None:
             (directory / "acl").write_text(acl)
             lines.append(f"acl_file {directory / 'acl'}")
+        self.tls = tls is not None
         self.config.write_text("\n".join(lines) + "\n")
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         """The broker, as the bridge's ``--mqtt`` takes it."""
+        if self.tls:
+            return f"mqtts://127.0.0.1:{self.port}"
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> None:

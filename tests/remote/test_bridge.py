@@ -10,7 +10,7 @@ import pytest
 from pbx_protocols.core.model import CallEventKind, LineState
 from pbx_protocols.remote.scheme import encode
 from tests.common import wait_until
-from tests.remote.conftest import EXTENSIONS, Site, schema, validate
+from tests.remote.conftest import EXTENSIONS, SCHEMAS, Site, schema, validate
 
 
 def retained(site: Site, topic: str) -> dict:
@@ -68,8 +68,12 @@ async def test_every_payload_follows_its_schema(site: Site):
 
 
 def test_the_schemas_are_schemas():
-    for name in ("status", "info", "extension", "event", "record", "command", "response"):
+    names = ("status", "info", "extension", "event", "record", "command", "response", "discovery")
+    shipped = {path.name.removesuffix(".schema.json") for path in SCHEMAS.glob("*.json")}
+    assert shipped == set(names)  # one per payload kind, no more
+    for name in names:
         jsonschema.Draft202012Validator.check_schema(schema(name))
+        assert schema(name)["properties"]["v"] == {"const": 1}
 
 
 async def command(site: Site, action: str, payload: bytes | dict) -> dict:

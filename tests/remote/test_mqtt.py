@@ -20,7 +20,7 @@ from pbx_protocols.remote.client import RemoteClient
 from pbx_protocols.remote.mqtt import MqttPubSub, MqttSettings
 from pbx_protocols.remote.scheme import encode
 from tests.common import wait_until
-from tests.mosquitto import Bridged, Mosquitto, needs_mosquitto
+from tests.mosquitto import Bridged, Mosquitto, make_certificates, needs_mosquitto
 from tests.remote.conftest import EXTENSIONS, validate
 
 pytestmark = needs_mosquitto
@@ -76,7 +76,7 @@ async def test_commands_through_the_broker(mosquitto, simulator):
         assert call.called == "102"
 
 
-async def test_a_broker_restart_loses_no_event(mosquitto, simulator):
+async def test_a_broker_restart_loses_no_event(mosquitto, simulator, caplog):
     slow = ReconnectPolicy(initial=2.0, fast_maximum=2.0, jitter=0.0)
     async with Bridged(mosquitto, simulator, policy=slow) as site:
         mosquitto.kill()
@@ -100,6 +100,8 @@ async def test_a_broker_restart_loses_no_event(mosquitto, simulator):
         shown = dict(await asyncio.to_thread(subscribe_once, mosquitto, "pbx/branch/status", 1))
         assert shown["pbx/branch/status"]["state"] == "online"
         assert site.pubsub.dropped == 0
+    assert caplog.text.count("Lost the MQTT broker") == 1  # once, not per attempt
+    assert caplog.text.count("is back") == 1
 
 
 @pytest.mark.timeout(60)
@@ -276,3 +278,32 @@ async def test_while_the_broker_is_away_the_oldest_go_first_and_are_counted(
         await pubsub.stop()
         broker.kill()
     assert caplog.text.count("MQTT outbox full") == 1  # then counted, not repeated
+
+
+@pytest.mark.timeout(60)
+async def test_mqtts_with_a_private_ca(socket_enabled, tmp_path, caplog, simulator):
+    broker = Mosquitto(tmp_path, tls=make_certificates(tmp_path))
+    broker.start()
+    policy = ReconnectPolicy(initial=0.05, maximum=0.2, jitter=0.0)
+    try:
+        untrusted = MqttPubSub(MqttSettings.from_url(broker.url), policy=policy)
+        await untrusted.start()
+        await asyncio.sleep(1.0)  # the system's CAs do not know the broker's
+        assert not untrusted.connected
+        await untrusted.stop()
+        assert caplog.text.count("Lost the MQTT broker") == 1
+        trusted = MqttSettings.from_url(broker.url, ca_file=str(tmp_path / "ca.pem"))
+        site = Bridged(broker, simulator, url=broker.url)
+        site.pubsub.settings = trusted
+        async with site:
+            assert site.pubsub.connected
+            await site.pubsub.flushed()
+            shown = await asyncio.to_thread(
+                subprocess.run,
+                ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "--cafile",
+                 str(tmp_path / "ca.pem"), "-t", "pbx/branch/status", "-C", "1", "-W", "10"],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+        assert json.loads(shown.stdout)["link"] == "connected"
+    finally:
+        broker.kill()
