@@ -24,13 +24,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Final
 
+from demo.mosquitto import MOSQUITTO, Mosquitto
 from pbx_protocols.core.model import CallEvent
 from pbx_protocols.remote.client import RemoteClient
 from pbx_protocols.remote.mqtt import MqttPubSub, MqttSettings
 
 from .far_end import Sent
 from .far_end_process import FarEnd
-from .mosquitto import MOSQUITTO, Mosquitto
 from .stats import lag_growth, match, summary
 
 SITES: Final = 10

@@ -1,5 +1,7 @@
 """``script/demo``: a simulated Panasonic PBX and a real Home Assistant with the integration.
 
+Where mosquitto is installed, a branch office joins: a second simulated PBX behind
+``pbx-protocols``' MQTT bridge, which Home Assistant reaches as a remote site.
 Everything is provisioned through Home Assistant's public HTTP and WebSocket APIs, as a
 person in the browser would do it: the owner ``demo``/``demo``, the PBX added through the
 config flow, extension names through the options flow, and a dashboard of the extensions.
@@ -11,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Final
+from typing import Final, NoReturn
 
 import aiohttp
 
@@ -23,15 +26,19 @@ from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfi
 
 from .hass_api import HomeAssistantApi
 from .hass_process import ROOT, HomeAssistantExited, HomeAssistantProcess, prepare_config
+from .mosquitto import MOSQUITTO
 from .provision import (
+    BRANCH_NAMES,
     DASHBOARD,
     PASSWORD,
     USERNAME,
     ensure_dashboard,
     ensure_pbx_entry,
+    ensure_remote_site,
     remove_unneeded_entries,
     sign_in,
 )
+from .remote_site import SITE, BranchSite, broker_port
 
 #: A first start on a slow machine compiles and loads a lot; later ones take seconds.
 STARTUP_TIMEOUT: Final = 300.0
@@ -43,8 +50,16 @@ def say(message: str) -> None:
     print(f"==> {message}", file=sys.stderr, flush=True)
 
 
-async def provision(api: HomeAssistantApi, hass: HomeAssistantProcess, pbx_port: int) -> None:
-    """Wait for Home Assistant, then set up the owner, the PBX and the dashboard."""
+async def provision(
+    api: HomeAssistantApi,
+    hass: HomeAssistantProcess,
+    pbx_port: int,
+    branch: tuple[int, bool] | None,
+) -> None:
+    """Wait for Home Assistant, then set up the owner, the PBXs and the dashboard.
+
+    ``branch``: the broker's port and whether it changed, if there is a branch office.
+    """
     async with asyncio.timeout(STARTUP_TIMEOUT):
         await api.wait_until_up(hass)
         await sign_in(api)
@@ -52,39 +67,82 @@ async def provision(api: HomeAssistantApi, hass: HomeAssistantProcess, pbx_port:
     await remove_unneeded_entries(api)
     say("Adding the simulated PBX through the config flow")
     await ensure_pbx_entry(api, pbx_port)
+    if branch is not None:
+        say("Adding MQTT and the branch office as a remote PBX through the config flow")
+        await ensure_remote_site(api, *branch, BRANCH_NAMES)
     await ensure_dashboard(api)
+
+
+async def start_branch(
+    stack: contextlib.AsyncExitStack, directory: Path, wanted_port: int | None
+) -> tuple[int, bool] | None:
+    """The branch office, if its broker starts; the port and whether it changed."""
+    port, changed = broker_port(directory, wanted_port)
+    try:
+        await stack.enter_async_context(BranchSite(directory, port))
+    except RuntimeError as err:
+        say(f"The branch office is left out: {err} on port {port} (see {directory})")
+        return None
+    say(f"Branch office: a simulated PBX bridged to mosquitto on 127.0.0.1:{port} as site")
+    say(f"{SITE!r} (mosquitto_sub -p {port} -t 'pbx/#' -v shows what it publishes)")
+    return port, changed
 
 
 async def run(args: argparse.Namespace, config_dir: Path) -> int:
     """Start everything, provision it, then run until interrupted or Home Assistant exits."""
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            return await serve(stack, args, config_dir)
+        except asyncio.CancelledError:
+            # Interrupted: the clean-up runs unhurried (the library's close() would pass a
+            # pending cancellation on halfway), then the interruption is reported.
+            if (task := asyncio.current_task()) is not None:
+                task.uncancel()
+            raise
+
+
+async def serve(
+    stack: contextlib.AsyncExitStack, args: argparse.Namespace, config_dir: Path
+) -> NoReturn:
+    """The simulated PBXs and Home Assistant, stopped by ``stack`` in reverse order."""
     simulator = PanasonicSimulator(
         SimulatorConfig(port=args.pbx_port, scenario=args.scenario, keepalive_interval=30.0)
     )
-    hass = HomeAssistantProcess(config_dir)
-    try:
-        await simulator.start()
-        say(f"Simulated Panasonic PBX with scenario {args.scenario} on 127.0.0.1:{simulator.port}")
-        say(f"Starting Home Assistant (config in {config_dir}, log in {hass.log})")
-        await hass.start()
-        base = f"http://127.0.0.1:{args.port}"
-        async with aiohttp.ClientSession() as session:
-            api = HomeAssistantApi(session, base)
-            try:
-                await provision(api, hass, simulator.port)
-            finally:
-                await api.close()
-        print(
-            f"Home Assistant is ready: {base}/{DASHBOARD}  (user {USERNAME}, password {PASSWORD})",
-            flush=True,
+    await simulator.start()
+    stack.push_async_callback(simulator.stop)
+    say(f"Simulated Panasonic PBX with scenario {args.scenario} on 127.0.0.1:{simulator.port}")
+    branch = None
+    if MOSQUITTO is None:
+        say(
+            "mosquitto is not installed, so the branch office (a remote PBX through MQTT) "
+            "is left out; script/setup installs it when run as root"
         )
-        say("Press Ctrl-C to stop")
-        await hass.wait()
-        raise hass.exited_error()
-    finally:
+    else:
+        branch = await start_branch(stack, config_dir / "mosquitto", args.mqtt_port)
+    hass = HomeAssistantProcess(config_dir)
+
+    async def stop_hass() -> None:
         if hass.returncode is None:
-            say("Stopping Home Assistant and the simulated PBX")
+            say("Stopping Home Assistant and the simulated PBXs")
         await hass.stop()
-        await simulator.stop()
+
+    stack.push_async_callback(stop_hass)
+    say(f"Starting Home Assistant (config in {config_dir}, log in {hass.log})")
+    await hass.start()
+    base = f"http://127.0.0.1:{args.port}"
+    async with aiohttp.ClientSession() as session:
+        api = HomeAssistantApi(session, base)
+        try:
+            await provision(api, hass, simulator.port, branch)
+        finally:
+            await api.close()
+    print(
+        f"Home Assistant is ready: {base}/{DASHBOARD}  (user {USERNAME}, password {PASSWORD})",
+        flush=True,
+    )
+    say("Press Ctrl-C to stop")
+    await hass.wait()
+    raise hass.exited_error()
 
 
 async def main_async(args: argparse.Namespace, config_dir: Path) -> int:
@@ -125,6 +183,9 @@ def main() -> None:
         "--pbx-port", type=int, default=33333, help="the simulated PBX's port (33333)"
     )
     parser.add_argument("--scenario", default="busy-office", choices=["busy-office", "basic-call"])
+    parser.add_argument(
+        "--mqtt-port", type=int, help="the branch office's mosquitto port (default: as last time)"
+    )
     parser.add_argument(
         "--config-dir",
         default=str(ROOT / ".ha-demo"),

@@ -13,6 +13,8 @@ USERNAME: Final = "demo"
 PASSWORD: Final = "demo"
 DASHBOARD: Final = "pbx-demo"
 NAMES: Final = {"101": "Reception", "102": "Sales", "103": "Support", "104": "Warehouse"}
+BRANCH_SITE: Final = "branch"
+BRANCH_NAMES: Final = {"201": "Branch desk", "202": "Branch workshop"}
 VOICE_EXTENSION: Final = "101"
 #: Integrations Home Assistant's onboarding adds by itself, which need the internet; a
 #: configuration directory from an older demo may still hold them.
@@ -39,6 +41,26 @@ async def remove_entry(api: HomeAssistantApi, entry_id: str) -> None:
     await api.request("DELETE", f"/api/config/config_entries/entry/{entry_id}", headers=api.headers)
 
 
+async def pbx_entries(api: HomeAssistantApi) -> list[tuple[Json, str | None]]:
+    """Each pbx entry with its PBX device's serial number (a LAN PBX's address:port).
+
+    The API shows no entry's unique id or data; the device registry shows the serial.
+    """
+    serials = {
+        entry_id: device["serial_number"]
+        for device in await api.ws({"type": "config/device_registry/list"})
+        if device.get("serial_number")
+        for entry_id in device["config_entries"]
+    }
+    entries = await api.ws({"type": "config_entries/get", "domain": "pbx"})
+    return [(entry, serials.get(entry["entry_id"])) for entry in entries]
+
+
+def is_branch(entry: Json) -> bool:
+    """Whether an entry is the branch office (a remote site is titled "<model> (<site>)")."""
+    return str(entry["title"]).endswith(f"({BRANCH_SITE})")
+
+
 async def ensure_pbx_entry(
     api: HomeAssistantApi,
     pbx_port: int,
@@ -50,30 +72,88 @@ async def ensure_pbx_entry(
     Returns the entry's id. Extension names and the voice extension are set through the
     options flow, as a person would.
     """
-    for entry in await api.ws({"type": "config_entries/get", "domain": "pbx"}):
-        detail = await api.ws({"type": "config_entries/get_single", "entry_id": entry["entry_id"]})
-        unique_id = detail.get("config_entry", {}).get("unique_id") or ""
-        if unique_id == f"127.0.0.1:{pbx_port}" and entry["state"] == "loaded":
+    for entry, serial in await pbx_entries(api):
+        if is_branch(entry):
+            continue
+        if serial == f"127.0.0.1:{pbx_port}" and entry["state"] == "loaded":
             return str(entry["entry_id"])
         await remove_entry(api, entry["entry_id"])
+    entry_id = await add_pbx(
+        api, {"next_step_id": "panasonic_lan"}, {"host": "127.0.0.1", "port": pbx_port}
+    )
+    await set_options(api, entry_id, names, voice_extension)
+    return entry_id
+
+
+async def ensure_remote_site(
+    api: HomeAssistantApi, broker_port: int, broker_changed: bool, names: Mapping[str, str]
+) -> str:
+    """Home Assistant's MQTT on the demo's broker, and the branch as a remote PBX entry.
+
+    The MQTT entry does not show its port through the API: it is made again when the
+    broker's port changed, and the branch's entry then reloaded onto it.
+    """
+    mqtt_entries = await api.ws({"type": "config_entries/get", "domain": "mqtt"})
+    mqtt = mqtt_entries[0] if mqtt_entries else None
+    if mqtt is None or broker_changed or mqtt["state"] != "loaded":
+        for entry in mqtt_entries:
+            await remove_entry(api, entry["entry_id"])
+        created = await api.flow(
+            "/api/config/config_entries/flow",
+            {"handler": "mqtt", "show_advanced_options": False},
+            {
+                "broker": "127.0.0.1",
+                "port": broker_port,
+                # What the form's collapsed section holds unless someone opens it.
+                "other_settings": {"set_client_cert": False, "set_ca_cert": "off"},
+            },
+        )
+        if created.get("type") != "create_entry":
+            raise RuntimeError(f"the MQTT config flow did not create an entry: {created}")
+    branch = next((entry for entry, _ in await pbx_entries(api) if is_branch(entry)), None)
+    if branch is not None:
+        if branch["state"] != "loaded" or mqtt is None or broker_changed:
+            await api.request(
+                "POST",
+                f"/api/config/config_entries/entry/{branch['entry_id']}/reload",
+                headers=api.headers,
+            )
+        return str(branch["entry_id"])
+    entry_id = await add_pbx(
+        api,
+        {"next_step_id": "remote"},
+        {"topic_prefix": "pbx"},
+        {"site": BRANCH_SITE, "withdraw_discovery": True},
+    )
+    await set_options(api, entry_id, names, None)
+    return entry_id
+
+
+async def add_pbx(api: HomeAssistantApi, *steps: dict[str, Json]) -> str:
+    """Run the pbx config flow with these inputs; return the new entry's id."""
     created = await api.flow(
         "/api/config/config_entries/flow",
         {"handler": "pbx", "show_advanced_options": False},
-        {"next_step_id": "panasonic_lan"},
-        {"host": "127.0.0.1", "port": pbx_port},
+        *steps,
     )
     if created.get("type") != "create_entry":
         raise RuntimeError(f"the config flow did not create an entry: {created}")
-    entry_id = str(created["result"]["entry_id"])
-    if names or voice_extension:
-        settings: dict[str, Json] = {"extensions": [], "prefixes": ""}
-        if voice_extension:
-            settings["voice_extension"] = voice_extension
-        await api.flow(
-            "/api/config/config_entries/options/flow", {"handler": entry_id}, settings, dict(names)
-        )
-        await names_applied(api, names)
-    return entry_id
+    return str(created["result"]["entry_id"])
+
+
+async def set_options(
+    api: HomeAssistantApi, entry_id: str, names: Mapping[str, str], voice_extension: str | None
+) -> None:
+    """Names and the voice extension through the options flow, as a person sets them."""
+    if not names and not voice_extension:
+        return
+    settings: dict[str, Json] = {"extensions": [], "prefixes": ""}
+    if voice_extension:
+        settings["voice_extension"] = voice_extension
+    await api.flow(
+        "/api/config/config_entries/options/flow", {"handler": entry_id}, settings, dict(names)
+    )
+    await names_applied(api, names)
 
 
 async def names_applied(api: HomeAssistantApi, names: Mapping[str, str]) -> None:
@@ -150,12 +230,21 @@ async def ensure_dashboard(api: HomeAssistantApi) -> None:
         ]
 
     lines, calls = named("_line"), named("_call")
-    pbx = [
-        {"entity": entity_id, "name": name}
-        for (entity_id, _), name in [
-            (named("_connectivity")[0], "Link to the PBX"),
-            (named("_last_caller")[0], "Last outside caller"),
-        ]
+    # One card per PBX (the branch office's too, when there is one), titled by its device.
+    pbx_cards: list[Json] = [
+        {
+            "type": "entities",
+            "title": device,
+            "entities": [
+                {"entity": link, "name": "Link"},
+                *[
+                    {"entity": caller, "name": "Last outside caller"}
+                    for caller, caller_device in named("_last_caller")
+                    if caller_device == device
+                ],
+            ],
+        }
+        for link, device in named("_connectivity")
     ]
     config = {
         "views": [
@@ -174,7 +263,7 @@ async def ensure_dashboard(api: HomeAssistantApi) -> None:
                         "title": "Last calls",
                         "entities": [{"entity": e, "name": name} for e, name in calls],
                     },
-                    {"type": "entities", "title": "PBX", "entities": pbx},
+                    *pbx_cards,
                     {
                         "type": "logbook",
                         "title": "Call log",

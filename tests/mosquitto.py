@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.mosquitto import MOSQUITTO, Mosquitto
+from demo.mosquitto import MOSQUITTO, Mosquitto
 from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
 from pbx_protocols.panasonic.simulator import PanasonicSimulator
 from pbx_protocols.remote.bridge import Bridge

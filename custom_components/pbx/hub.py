@@ -180,14 +180,15 @@ class PbxHub:
     def pbx_device_info(self) -> DeviceInfo:
         """The PBX as a device, named by its model (the address is its serial number).
 
-        A short name keeps its entities' names readable: "KX-TDA/TDE/NS Connectivity".
+        A short name keeps its entities' names readable: "KX-TDA/TDE/NS Connectivity"; a
+        remote site's adds the site: "KX-TDA/TDE/NS (branch) Connectivity".
         """
         info = self.client.info
         return DeviceInfo(
             identifiers={self.pbx_identifier},
             manufacturer=info.vendor,
             model=info.model,
-            name=info.model,
+            name=f"{info.model} ({info.location})" if info.location else info.model,
             serial_number=info.unique_id,
             sw_version=info.firmware,
         )

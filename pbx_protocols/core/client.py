@@ -142,13 +142,14 @@ class PbxClient(ABC):
     async def close(self) -> None:
         """Close the link for good; no reconnect follows."""
         supervisor, self._supervisor = self._supervisor, None
+        cancelled = False
         if supervisor is not None:
             supervisor.cancel()
             try:
                 await supervisor
             except asyncio.CancelledError:
-                if (task := asyncio.current_task()) and task.cancelling():
-                    raise
+                # Our caller is being cancelled too: finish closing, then let it through.
+                cancelled = bool((task := asyncio.current_task()) and task.cancelling())
             except Exception:  # already logged by the supervisor; closing must not fail
                 _LOGGER.debug("Supervisor of %s had failed", self.name, exc_info=True)
         await self._cancel_session_tasks()
@@ -158,6 +159,8 @@ class PbxClient(ABC):
         self.tracker.set_link_up(False)
         self._set_state(ConnectionState.CLOSED)
         self._publish()
+        if cancelled:
+            raise asyncio.CancelledError
 
     @property
     def connection_state(self) -> ConnectionState:

@@ -216,6 +216,8 @@ class PbxInfo:
     unique_id: str
     name: str
     firmware: str | None = None
+    #: Where it is, when the model alone does not say which PBX it is (a remote site).
+    location: str | None = None
 
 
 #: Which call decides the line state when an extension has several: a conversation beats

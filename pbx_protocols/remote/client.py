@@ -9,6 +9,7 @@ handles outages as for any other stack.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -110,7 +111,9 @@ class RemoteClient(PbxClient):
     @property
     def info(self) -> PbxInfo:
         """What the bridge said the PBX is (placeholders until it said)."""
-        return self._info or PbxInfo("unknown", "unknown", f"remote:{self.topics.site}", self.name)
+        return self._info or PbxInfo(
+            "unknown", "unknown", f"remote:{self.topics.site}", self.name, location=self.topics.site
+        )
 
     async def close(self) -> None:
         """Close the link, unsubscribe, and close the pub/sub if it is ours."""
@@ -203,7 +206,7 @@ class RemoteClient(PbxClient):
         except ProtocolError as err:
             self._bad.report("Ignoring info on %s: %s", topic, err)
             return
-        self._info = site.info
+        self._info = dataclasses.replace(site.info, location=self.topics.site)
         self.capabilities = site.capabilities
         self.max_text_length = site.max_text_length
         self._expected = site.extensions

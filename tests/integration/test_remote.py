@@ -121,7 +121,7 @@ async def test_a_remote_site_through_the_pbx_integration(hass: HomeAssistant, br
     # the bridge withdrew its own discovery: each extension appears once, through pbx
     await wait_until(lambda: hass.states.get("sensor.pbx_branch_101_line") is None, timeout=10)
     assert state(hass, "sensor.extension_101_line") == "idle"
-    assert state(hass, "binary_sensor.kx_tda_tde_ns_connectivity") == "on"
+    assert state(hass, "binary_sensor.kx_tda_tde_ns_branch_connectivity") == "on"
 
     events = async_capture_events(hass, EVENT_CALL)
     await hass.services.async_call(

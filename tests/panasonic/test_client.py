@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
@@ -299,3 +300,21 @@ async def test_a_quiet_pbx_that_answers_probes_stays_connected(simulator, make_c
     finally:
         simulator.freeze(False)
         await client.close()
+
+
+async def test_close_in_a_task_being_cancelled_still_closes(simulator, make_client):
+    """Clean-up code often runs while its task is being cancelled (a Ctrl-C)."""
+    client = make_client()
+    await client.connect()
+    task = asyncio.current_task()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.sleep(1)  # the cancellation arrives here and is caught
+    try:
+        with pytest.raises(asyncio.CancelledError):  # and still goes through close
+            await client.close()
+    finally:
+        task.uncancel()
+    assert client.connection_state is ConnectionState.CLOSED
+    assert client._session is None
+    await wait_until(lambda: not simulator.sessions)  # the PBX saw the link close

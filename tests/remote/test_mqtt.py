@@ -145,7 +145,7 @@ def cli(*args: str, **kwargs) -> subprocess.Popen[str]:
 @pytest.mark.timeout(120)
 def test_monitor_remote_prints_what_monitor_prints(mosquitto, tmp_path):
     """The acceptance run: simulate, bridge, and two monitors side by side."""
-    from benchmarks.mosquitto import free_port
+    from demo.mosquitto import free_port
 
     port = free_port()
     env = {**os.environ, "MQTT_SECRET": "not-needed"}

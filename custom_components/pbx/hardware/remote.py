@@ -9,6 +9,7 @@ entity appears twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -80,9 +81,18 @@ class HassMqttPubSub:
             handler(message.topic, payload if isinstance(payload, bytes) else str(payload).encode())
 
         try:
-            return await mqtt.async_subscribe(self.hass, topic_filter, receive, 1, encoding=None)
+            unsubscribe = await mqtt.async_subscribe(
+                self.hass, topic_filter, receive, 1, encoding=None
+            )
         except HomeAssistantError as err:
             raise ConnectionFailed(f"MQTT is not available: {err}") from err
+
+        def safely() -> None:
+            # After the MQTT entry went away its subscriptions are gone with it.
+            with contextlib.suppress(Exception):
+                unsubscribe()
+
+        return safely
 
     def subscribe_connection(self, handler: ConnectionHandler) -> Callable[[], None]:
         """Follow Home Assistant's broker connection."""

@@ -1,4 +1,4 @@
-"""A real mosquitto on a free loopback port, for the bridge benchmark and the tests."""
+"""A real mosquitto on a loopback port: the demo's broker, the bridge benchmark's and the tests'."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    """A real mosquitto on a free loopback port, which tests may kill and restart."""
+    """A real mosquitto on a loopback port, which tests may kill and restart."""
 
     def __init__(
         self,
@@ -32,9 +32,10 @@ class Mosquitto:
         users: dict[str, str] | None = None,
         acl: str | None = None,
         tls: tuple[Path, Path, Path] | None = None,
+        port: int | None = None,
     ) -> None:
         """``tls``: (CA, certificate, key) files; the listener then speaks only TLS."""
-        self.port = free_port()
+        self.port = port or free_port()
         self.directory = directory
         self.config = directory / "mosquitto.conf"
         lines = [f"listener {self.port} 127.0.0.1", "persistence false", "log_dest stderr"]
