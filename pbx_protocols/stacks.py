@@ -73,6 +73,11 @@ STACKS: Final = {
             "pbx_protocols.panasonic.stack:PanasonicStack",
         ),
         StackEntry(
+            "alphacom",
+            "Zenitel AlphaCom (AlphaCom Data Protocol over TCP or serial)",
+            "pbx_protocols.alphacom.stack:AlphaComStack",
+        ),
+        StackEntry(
             "remote",
             "A PBX behind `pbx-protocols bridge`, through an MQTT broker",
             "pbx_protocols.remote.stack:RemoteStack",

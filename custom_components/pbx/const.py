@@ -49,6 +49,7 @@ EVENT_TYPES: Final[dict[CallEventKind, str]] = {
     CallEventKind.MISSED: "missed",
     CallEventKind.ENDED: "ended",
     CallEventKind.FAILED: "failed",
+    CallEventKind.CALL_REQUEST: "call_request",
 }
 
 #: Line states an extension's sensor can show (unknown is the state "unknown").

@@ -27,7 +27,14 @@ from .const import DOMAIN, EVENT_CALL
 #: "The line starts ringing": the line sensor turning to ringing (not a waiting call).
 TRIGGER_RINGING: Final = "ringing"
 #: Triggers on the bus event, by its event type.
-EVENT_TRIGGERS: Final = ["incoming_call", "outgoing_call", "answered", "missed", "ended"]
+EVENT_TRIGGERS: Final = [
+    "incoming_call",
+    "outgoing_call",
+    "answered",
+    "missed",
+    "ended",
+    "call_request",
+]
 TRIGGER_TYPES: Final = [TRIGGER_RINGING, *EVENT_TRIGGERS]
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(

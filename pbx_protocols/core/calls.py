@@ -342,6 +342,19 @@ class CallTracker:
         kind = CallEventKind.ONLINE if online else CallEventKind.OFFLINE
         return [self._event(extension, kind, None, vendor)]
 
+    def notify(
+        self,
+        number: str,
+        kind: CallEventKind,
+        *,
+        peer: str | None = None,
+        vendor: Mapping[str, Any] | None = None,
+    ) -> list[CallEvent]:
+        """An event about an extension that changes none of its calls (a call request)."""
+        extension = self._ensure(number)
+        event = self._event(extension, kind, None, vendor)
+        return [replace(event, peer=peer)] if peer else [event]
+
     def resynchronise(
         self,
         number: str,

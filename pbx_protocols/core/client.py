@@ -87,6 +87,8 @@ class PbxClient(ABC):
     capabilities: frozenset[Capability] = frozenset()
     #: Longest text a station display accepts, for display_text/send_message.
     max_text_length: int = 0
+    #: Character set of station displays (texts outside it are refused before sending).
+    text_encoding: str = "ascii"
 
     def __init__(self, *, name: str, reconnect_policy: ReconnectPolicy | None = None) -> None:
         self.name = name
@@ -285,12 +287,14 @@ class PbxClient(ABC):
     async def display_text(self, extension: str, text: str) -> None:
         """Show ``text`` on the station's display."""
         self._require(Capability.DISPLAY_TEXT, extension)
-        await self._display_text(extension, validate_text(text, max_length=self.max_text_length))
+        checked = validate_text(text, max_length=self.max_text_length, encoding=self.text_encoding)
+        await self._display_text(extension, checked)
 
     async def send_message(self, extension: str, text: str) -> None:
         """Send a text message to the station."""
         self._require(Capability.SEND_MESSAGE, extension)
-        await self._send_message(extension, validate_text(text, max_length=self.max_text_length))
+        checked = validate_text(text, max_length=self.max_text_length, encoding=self.text_encoding)
+        await self._send_message(extension, checked)
 
     # -- what a stack implements --------------------------------------------------------
 

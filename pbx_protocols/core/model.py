@@ -48,6 +48,8 @@ class CallEventKind(StrEnum):
     FAILED = "failed"
     ONLINE = "online"
     OFFLINE = "offline"
+    #: A station asks to be called back (an intercom's call request: the doorbell case).
+    CALL_REQUEST = "call_request"
 
 
 class Direction(StrEnum):

@@ -34,14 +34,23 @@ def validate_number(number: str, *, what: str = "number") -> str:
     return cleaned
 
 
-def validate_text(text: str, *, max_length: int) -> str:
-    """Return ``text`` if a station display can show it, or raise InvalidInput."""
+def validate_text(text: str, *, max_length: int, encoding: str = "ascii") -> str:
+    """Return ``text`` if a station display can show it, or raise InvalidInput.
+
+    ``encoding`` is the display's character set (ASCII for most; ISO 8859-1 on some).
+    """
     if not text:
         raise InvalidInput("the text is empty")
     if len(text) > max_length:
         raise InvalidInput(f"the text is longer than {max_length} characters")
-    if not text.isprintable() or not text.isascii():
-        raise InvalidInput("the text may contain printable ASCII characters only")
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError as err:
+        raise InvalidInput(
+            f"the text contains {text[err.start]!r}, which the display cannot show"
+        ) from err
+    if not text.isprintable():
+        raise InvalidInput("the text may contain printable characters only")
     return text
 
 

@@ -30,6 +30,7 @@ EVENT_TYPES: Final = (
     "ended",
     "missed",
     "failed",
+    "call_request",
 )
 _ORIGIN: Final = {
     "name": "pbx-protocols",
