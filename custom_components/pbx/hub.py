@@ -364,6 +364,10 @@ class PbxHub:
 
     @callback
     def _on_extension_update(self, snapshot: ExtensionSnapshot) -> None:
+        if self._adders and snapshot.number not in self._adders[0].added:
+            # A station the PBX named for the first time (an AlphaCom broadcast).
+            for adder in self._adders:
+                self._add_new_extensions(adder)
         for listener in list(self._extension_listeners.get(snapshot.number, [])):
             listener(snapshot)
         self._notify_hub()

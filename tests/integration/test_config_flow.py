@@ -38,7 +38,13 @@ def free_port() -> int:
 async def start(hass: HomeAssistant, step: str) -> dict:
     menu = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert menu["type"] is FlowResultType.MENU
-    assert menu["menu_options"] == ["panasonic_lan", "panasonic_usb", "remote"]
+    assert menu["menu_options"] == [
+        "panasonic_lan",
+        "panasonic_usb",
+        "alphacom_tcp",
+        "alphacom_serial",
+        "remote",
+    ]
     form = await hass.config_entries.flow.async_configure(menu["flow_id"], {"next_step_id": step})
     assert form["type"] is FlowResultType.FORM
     assert form["step_id"] == step

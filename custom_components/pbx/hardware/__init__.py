@@ -16,16 +16,25 @@ from pbx_protocols.core.client import PbxClient
 from pbx_protocols.core.watchdog import DEAD_LINK_TIMEOUT
 
 from ..const import CONF_HARDWARE, CONF_LINK_TIMEOUT
+from .alphacom import ALPHACOM_SERIAL, ALPHACOM_TCP, AlphaComSteps
 from .base import HardwareSteps, HardwareType
 from .panasonic import PANASONIC_LAN, PANASONIC_USB, PanasonicSteps
 from .remote import REMOTE, RemoteSteps
 
 #: Every hardware type, in the order of the config flow's menu.
 HARDWARE_TYPES: Final[dict[str, HardwareType]] = {
-    hardware.key: hardware for hardware in (PANASONIC_LAN, PANASONIC_USB, REMOTE)
+    hardware.key: hardware
+    for hardware in (PANASONIC_LAN, PANASONIC_USB, ALPHACOM_TCP, ALPHACOM_SERIAL, REMOTE)
 }
 
-__all__ = ["HARDWARE_TYPES", "HardwareSteps", "PanasonicSteps", "RemoteSteps", "create_client"]
+__all__ = [
+    "HARDWARE_TYPES",
+    "AlphaComSteps",
+    "HardwareSteps",
+    "PanasonicSteps",
+    "RemoteSteps",
+    "create_client",
+]
 
 
 def create_client(
