@@ -1,4 +1,6 @@
-"""``script/demo``: a simulated Panasonic PBX and a real Home Assistant with the integration.
+"""``script/demo``: simulated phone systems and a real Home Assistant with the integration.
+
+A Panasonic PBX and a Zenitel AlphaCom intercom exchange are simulated on loopback.
 
 Where mosquitto is installed, a branch office joins: a second simulated PBX behind
 ``pbx-protocols``' MQTT bridge, which Home Assistant reaches as a remote site.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
@@ -22,16 +25,20 @@ from typing import Final, NoReturn
 
 import aiohttp
 
+from pbx_protocols.alphacom.simulator import AlphaComSimulator, station_range
+from pbx_protocols.alphacom.simulator import SimulatorConfig as AlphaComConfig
 from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
 
 from .hass_api import HomeAssistantApi
 from .hass_process import ROOT, HomeAssistantExited, HomeAssistantProcess, prepare_config
 from .mosquitto import MOSQUITTO
 from .provision import (
+    ALPHACOM_STATIONS,
     BRANCH_NAMES,
     DASHBOARD,
     PASSWORD,
     USERNAME,
+    ensure_alphacom_entry,
     ensure_dashboard,
     ensure_pbx_entry,
     ensure_remote_site,
@@ -43,6 +50,8 @@ from .remote_site import SITE, BranchSite, broker_port
 #: A first start on a slow machine compiles and loads a lot; later ones take seconds.
 STARTUP_TIMEOUT: Final = 300.0
 EXIT_INTERRUPTED: Final = 130
+#: The simulated intercom's station changes, in the configuration directory.
+STATIONS_LOG: Final = "alphacom-stations.jsonl"
 
 
 def say(message: str) -> None:
@@ -54,6 +63,7 @@ async def provision(
     api: HomeAssistantApi,
     hass: HomeAssistantProcess,
     pbx_port: int,
+    alphacom_port: int,
     branch: tuple[int, bool] | None,
 ) -> None:
     """Wait for Home Assistant, then set up the owner, the PBXs and the dashboard.
@@ -67,6 +77,8 @@ async def provision(
     await remove_unneeded_entries(api)
     say("Adding the simulated PBX through the config flow")
     await ensure_pbx_entry(api, pbx_port)
+    say("Adding the simulated AlphaCom intercom exchange through the config flow")
+    await ensure_alphacom_entry(api, alphacom_port)
     if branch is not None:
         say("Adding MQTT and the branch office as a remote PBX through the config flow")
         await ensure_remote_site(api, *branch, BRANCH_NAMES)
@@ -111,6 +123,23 @@ async def serve(
     await simulator.start()
     stack.push_async_callback(simulator.stop)
     say(f"Simulated Panasonic PBX with scenario {args.scenario} on 127.0.0.1:{simulator.port}")
+    # What the intercom's stations show (display texts, mail), one JSON line per change.
+    stations_log = stack.enter_context((config_dir / STATIONS_LOG).open("a", buffering=1))
+    intercom = AlphaComSimulator(
+        AlphaComConfig(
+            port=args.alphacom_port,
+            stations=station_range(ALPHACOM_STATIONS),
+            scenario="busy-office",
+            pace=3.0,
+        ),
+        on_station=lambda station: print(json.dumps(station.as_json()), file=stations_log),
+    )
+    await intercom.start()
+    stack.push_async_callback(intercom.close)
+    say(
+        f"Simulated AlphaCom intercom exchange on 127.0.0.1:{intercom.port} "
+        f"(its stations' displays in {config_dir / STATIONS_LOG})"
+    )
     branch = None
     if MOSQUITTO is None:
         say(
@@ -133,7 +162,7 @@ async def serve(
     async with aiohttp.ClientSession() as session:
         api = HomeAssistantApi(session, base)
         try:
-            await provision(api, hass, simulator.port, branch)
+            await provision(api, hass, simulator.port, intercom.port, branch)
         finally:
             await api.close()
     print(
@@ -181,6 +210,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8123, help="Home Assistant's HTTP port (8123)")
     parser.add_argument(
         "--pbx-port", type=int, default=33333, help="the simulated PBX's port (33333)"
+    )
+    parser.add_argument(
+        "--alphacom-port",
+        type=int,
+        default=61112,
+        help="the simulated AlphaCom exchange's port (61112)",
     )
     parser.add_argument("--scenario", default="busy-office", choices=["busy-office", "basic-call"])
     parser.add_argument(

@@ -75,6 +75,9 @@ class Mosquitto:
             [MOSQUITTO, "-c", str(self.config)],
             stdout=subprocess.DEVNULL,
             stderr=(self.directory / "mosquitto.log").open("ab"),
+            # Ctrl-C reaches the whole process group: the broker must outlive the bridge
+            # that still talks to it, so it is stopped by whoever started it, last.
+            start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -15,6 +15,11 @@ DASHBOARD: Final = "pbx-demo"
 NAMES: Final = {"101": "Reception", "102": "Sales", "103": "Support", "104": "Warehouse"}
 BRANCH_SITE: Final = "branch"
 BRANCH_NAMES: Final = {"201": "Branch desk", "202": "Branch workshop"}
+#: The simulated AlphaCom intercom exchange's stations and the names they get.
+ALPHACOM_STATIONS: Final = "301-306"
+ALPHACOM_NAMES: Final = {"301": "Security desk", "306": "Gate intercom"}
+#: The serial (device registry) of an AlphaCom entry starts so.
+_ALPHACOM_SERIAL: Final = "alphacom:"
 VOICE_EXTENSION: Final = "101"
 #: Integrations Home Assistant's onboarding adds by itself, which need the internet; a
 #: configuration directory from an older demo may still hold them.
@@ -73,7 +78,7 @@ async def ensure_pbx_entry(
     options flow, as a person would.
     """
     for entry, serial in await pbx_entries(api):
-        if is_branch(entry):
+        if is_branch(entry) or str(serial).startswith(_ALPHACOM_SERIAL):
             continue
         if serial == f"127.0.0.1:{pbx_port}" and entry["state"] == "loaded":
             return str(entry["entry_id"])
@@ -82,6 +87,30 @@ async def ensure_pbx_entry(
         api, {"next_step_id": "panasonic_lan"}, {"host": "127.0.0.1", "port": pbx_port}
     )
     await set_options(api, entry_id, names, voice_extension)
+    return entry_id
+
+
+async def ensure_alphacom_entry(api: HomeAssistantApi, port: int) -> str:
+    """Add the simulated AlphaCom exchange through its config flow (again, if it moved)."""
+    wanted = f"{_ALPHACOM_SERIAL}127.0.0.1:{port}:node1"
+    for entry, serial in await pbx_entries(api):
+        if not str(serial).startswith(_ALPHACOM_SERIAL):
+            continue
+        if serial == wanted and entry["state"] == "loaded":
+            return str(entry["entry_id"])
+        await remove_entry(api, entry["entry_id"])
+    entry_id = await add_pbx(
+        api,
+        {"next_step_id": "alphacom_tcp"},
+        {
+            "host": "127.0.0.1",
+            "port": port,
+            "device_number": 1,
+            "stations": ALPHACOM_STATIONS,
+            "link_layer": "auto",
+        },
+    )
+    await set_options(api, entry_id, ALPHACOM_NAMES, None)
     return entry_id
 
 

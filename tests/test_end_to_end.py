@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Final
 
 import aiohttp
 import pytest
@@ -55,11 +57,14 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def start_demo(config_dir: Path, port: int, pbx_port: int) -> asyncio.subprocess.Process:
+async def start_demo(
+    config_dir: Path, port: int, pbx_port: int, alphacom_port: int | None = None
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         str(ROOT / "script" / "demo"),
         "--port", str(port),
         "--pbx-port", str(pbx_port),
+        "--alphacom-port", str(alphacom_port or free_port()),
         "--config-dir", str(config_dir),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -85,11 +90,12 @@ async def run_demo(socket_enabled, tmp_path) -> AsyncIterator[DemoStarter]:
     config_dir = tmp_path / "home-assistant"
     running: list[asyncio.subprocess.Process] = []
     pbx_port = free_port()  # the same PBX each time, as for a user
+    alphacom_port = free_port()
 
     async def start(port: int) -> str:
         for process in running:  # one demo at a time on the same state
             await interrupt(process)
-        process = await start_demo(config_dir, port, pbx_port)
+        process = await start_demo(config_dir, port, pbx_port, alphacom_port)
         running.append(process)
         assert process.stdout is not None
         async with asyncio.timeout(300):
@@ -170,11 +176,38 @@ async def place_a_call(api: HomeAssistantApi, lines: set[str]) -> str:
     pytest.fail("no idle extension could place a call")
 
 
+#: The simulated AlphaCom exchange's named stations (the demo names 301 and 306).
+INTERCOM: Final = {"sensor.security_desk_line", "sensor.gate_intercom_line"}
+
+
+async def check_the_intercom(api: HomeAssistantApi, config_dir: Path) -> None:
+    """AlphaCom stations are extension devices with line sensors; a display text arrives."""
+    states = {s["entity_id"]: s for s in await api.ws({"type": "get_states"})}
+    assert set(states) >= INTERCOM
+    assert states["sensor.security_desk_line"]["attributes"]["extension"] == "301"
+    await api.ws(
+        {
+            "type": "call_service",
+            "domain": "pbx",
+            "service": "display_text",
+            "target": {"entity_id": "sensor.security_desk_line"},
+            "service_data": {"text": "Visitor at gate"},
+        }
+    )
+    log = config_dir / "alphacom-stations.jsonl"
+    async with asyncio.timeout(10):
+        while True:
+            shown = [json.loads(line) for line in log.read_text().splitlines()]
+            if any(s["station"] == "301" and s["display"] == "Visitor at gate" for s in shown):
+                break
+            await asyncio.sleep(0.2)
+
+
 async def entry_ids(api: HomeAssistantApi) -> set[str]:
     return {entry["entry_id"] for entry in await api.ws({"type": "config_entries/get"})}
 
 
-async def test_the_demo_twice_on_the_same_state(run_demo):
+async def test_the_demo_twice_on_the_same_state(run_demo, tmp_path):
     """The second start (another port) used to hang 300 s; a port change was a trial.
 
     Nothing is set up again on the second start: a PBX entry made anew renames its entity
@@ -207,7 +240,9 @@ async def test_the_demo_twice_on_the_same_state(run_demo):
                     if new.get("entity_id") in line_ids and new["state"] == "ringing":
                         ringing.add(new["entity_id"])
 
-            caller = await place_a_call(api, line_ids)
+            await check_the_intercom(api, tmp_path / "home-assistant")
+            panasonic = {e for e in line_ids if e not in INTERCOM and e not in branch}
+            caller = await place_a_call(api, panasonic)
             async with asyncio.timeout(15):
                 while True:
                     new = (await changes.get())["data"].get("new_state") or {}
