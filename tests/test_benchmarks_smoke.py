@@ -60,3 +60,10 @@ def test_bridge_benchmark(socket_enabled):
     )
     assert (line["sent"], line["received"], line["lost"]) == (20, 20, 0)
     assert line["bridge_rss_mb_max"] > 0 and line["connected"]
+
+
+def test_alphacom_benchmark():
+    decode, clean, lossy = benchmark("alphacom", "--seconds", "0.2", "--messages", "50")
+    assert decode["messages_per_s"] > 0
+    assert clean["loss"] == 0 and clean["exactly_once_in_order"]
+    assert lossy["loss"] == 0.1 and lossy["exactly_once_in_order"]
