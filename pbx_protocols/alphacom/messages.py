@@ -1,172 +1,30 @@
 """AlphaCom-class application messages: one frozen dataclass per message id with a known layout.
 
-Each class lists its parameters' wire types in ``LAYOUT`` (in field order); the fields after
-the first ``REQUIRED`` ones are optional and may be absent from the end of a message, as
-newer firmware adds parameters at the end. A message whose id has no class here, or whose
-parameters do not fit its class, decodes to :class:`UnknownMessage` with the raw bytes.
-
 Layouts marked unverified below come from the notes' inferences, not from a message page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Final, cast
+from dataclasses import dataclass
+from typing import Final, cast
 
-from ..core.errors import InvalidInput, ProtocolError
-from .datatypes import Clock, NetObjRef, ParameterReader, check_uint, encode_text16
+from .datatypes import Clock, NetObjRef
+from .message_base import (
+    MESSAGE_NAMES,
+    Message,
+    UnknownMessage,
+    decode_message,
+    register,
+    registered_classes,
+)
 
-#: Wire types of parameters, as LAYOUT names them.
-_READERS: Final[dict[str, Callable[[ParameterReader, str], Any]]] = {
-    "u1": ParameterReader.uint1,
-    "s1": ParameterReader.sint1,
-    "u2": ParameterReader.uint2,
-    "u4": ParameterReader.uint4,
-    "text16": ParameterReader.text16,
-    "clock": ParameterReader.clock,
-    "nor": ParameterReader.net_obj_ref,
-    "counted": ParameterReader.counted_bytes,
-}
-
-
-def _write(kind: str, value: Any, name: str) -> bytes:  # noqa: ANN401  # per LAYOUT kind
-    if kind in ("u1", "u2", "u4"):
-        size = {"u1": 1, "u2": 2, "u4": 4}[kind]
-        return check_uint(int(value), size, name).to_bytes(size)
-    if kind == "s1":
-        if not -128 <= value <= 127:
-            raise InvalidInput(f"{name} must be between -128 and 127")
-        return int(value).to_bytes(1, signed=True)
-    if kind == "text16":
-        return encode_text16(value)
-    if kind in ("clock", "nor"):
-        encoded: bytes = value.encode()
-        return encoded
-    if kind == "counted":
-        data = bytes(value)
-        check_uint(len(data), 1, f"length of {name}")
-        return bytes([len(data)]) + data
-    raise AssertionError(kind)
-
-
-class Message:
-    """Base of every application message (AlphaCom class)."""
-
-    __slots__ = ()
-    MESSAGE_ID: ClassVar[int]
-    NAME: ClassVar[str]
-    LAYOUT: ClassVar[tuple[str, ...]] = ()
-    REQUIRED: ClassVar[int] = 0
-
-    @property
-    def message_id(self) -> int:
-        """The message id on the wire."""
-        return self.MESSAGE_ID
-
-    @property
-    def name(self) -> str:
-        """The message's name in Zenitel's documentation."""
-        return self.NAME
-
-    def encode_parameters(self) -> bytes:
-        """The parameters as bytes; absent optional ones must all be at the end."""
-        out = bytearray()
-        absent: str | None = None
-        for spec, kind in zip(fields(self), self.LAYOUT, strict=True):  # type: ignore[arg-type]
-            value = getattr(self, spec.name)
-            if value is None:
-                absent = absent or spec.name
-                continue
-            if absent is not None:
-                raise InvalidInput(f"{self.NAME}: {spec.name} needs {absent} before it")
-            out += _write(kind, value, spec.name)
-        return bytes(out)
-
-    @classmethod
-    def decode_parameters(cls, reader: ParameterReader) -> Message:
-        """Read the parameters this class knows; optional trailing ones may be missing."""
-        values = []
-        for index, (spec, kind) in enumerate(zip(fields(cls), cls.LAYOUT, strict=True)):  # type: ignore[arg-type]
-            if index >= cls.REQUIRED and reader.at_end:
-                break
-            values.append(_READERS[kind](reader, f"{cls.NAME} {spec.name}"))
-        dataclass_type: Any = cls  # every concrete subclass is a dataclass of LAYOUT's fields
-        return cast("Message", dataclass_type(*values))
-
-    def parameters_json(self) -> dict[str, Any]:
-        """The parameters by name, as JSON-friendly values."""
-        result: dict[str, Any] = {}
-        for spec in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, spec.name)
-            if value is None:
-                continue  # an optional parameter the message does not carry
-            if isinstance(value, NetObjRef):
-                value = value.as_json()
-            elif isinstance(value, Clock):
-                value = value.isoformat()
-            elif isinstance(value, bytes):
-                value = value.decode("latin-1")
-            result[spec.name] = value
-        return result
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownMessage(Message):
-    """A message id without a known layout (or parameters that do not fit it): raw bytes."""
-
-    unknown_id: int
-    parameters: bytes = b""
-
-    NAME = "UNKNOWN"
-
-    @property
-    def message_id(self) -> int:
-        """The message id on the wire."""
-        return self.unknown_id
-
-    @property
-    def name(self) -> str:
-        """The documented name of the id if there is one, else its hex."""
-        return MESSAGE_NAMES.get(self.unknown_id, f"0x{self.unknown_id:04X}")
-
-    def encode_parameters(self) -> bytes:
-        """The raw parameter bytes."""
-        return self.parameters
-
-    def parameters_json(self) -> dict[str, Any]:
-        """The raw parameters as hex."""
-        return {"parameters": self.parameters.hex()}
-
-
-_REGISTRY: dict[int, type[Message]] = {}
-
-
-def _register[M: type[Message]](message_class: M) -> M:
-    _REGISTRY[message_class.MESSAGE_ID] = message_class
-    return message_class
-
-
-def decode_message(message_id: int, data: bytes, *, base_offset: int = 0) -> tuple[Message, bytes]:
-    """Decode parameters of ``message_id``; return the message and the bytes it left unread.
-
-    Never raises: a message that does not fit its class is returned as UnknownMessage.
-    """
-    message_class = _REGISTRY.get(message_id)
-    if message_class is None:
-        return UnknownMessage(message_id, data), b""
-    reader = ParameterReader(data, base_offset=base_offset)
-    try:
-        message = message_class.decode_parameters(reader)
-    except ProtocolError:
-        return UnknownMessage(message_id, data), b""
-    return message, reader.rest()
+__all__ = ["Message", "UnknownMessage", "decode_message", "registered_classes"]
 
 
 # -- station connect operations -------------------------------------------------------
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class CallSetup(Message):
     """CALL_SETUP ($CALL): a conversation between A and B, as if A dialled B."""
@@ -190,7 +48,7 @@ CSF_RETURN_ACK: Final = 1
 CSF_3WAY_ACK: Final = 2
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class ConnRequest(Message):
     """CONN_REQUEST ($CONN), kept by the exchange for compatibility (the 07.60 layout)."""
@@ -207,7 +65,7 @@ class ConnRequest(Message):
     REQUIRED = 2
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class ConnReference(Message):
     """CONN_REFERENCE: the call is set up. Its UINT2 connection reference is unverified."""
@@ -219,7 +77,7 @@ class ConnReference(Message):
     LAYOUT = ("u2",)
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class StationDown(Message):
     """STATION_DOWN: a party is out of order. The station parameter is unverified."""
@@ -231,7 +89,7 @@ class StationDown(Message):
     LAYOUT = ("nor",)
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class StationBusy(Message):
     """STATION_BUSY: the party called is busy."""
@@ -243,7 +101,7 @@ class StationBusy(Message):
     LAYOUT = ("nor",)
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class ConnRefAck(Message):
     """CONN_REF_ACK: the client confirms a CONN_REFERENCE (within 10 s)."""
@@ -256,7 +114,7 @@ class ConnRefAck(Message):
     REQUIRED = 1
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class Disconnected(Message):
     """DISCONNECTED: a conversation the client set up has ended."""
@@ -269,7 +127,7 @@ class Disconnected(Message):
     REQUIRED = 1
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class DisconnectedAck(Message):
     """DISCONNECTED_ACK. Its connection parameter is unverified."""
@@ -281,7 +139,7 @@ class DisconnectedAck(Message):
     LAYOUT = ("u2",)
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class IllegalParam(Message):
     """ILLEGAL_PARAM: the exchange could not accept a message (sent instead of its answer)."""
@@ -299,7 +157,7 @@ class IllegalParam(Message):
 # -- mail -----------------------------------------------------------------------------
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class ExtMail(Message):
     """EXT_MAIL: one mail of a queue."""
@@ -318,7 +176,7 @@ class ExtMail(Message):
     REQUIRED = 1
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class SendMail(Message):
     """SEND_MAIL ($SM): a mail (mail individ 17/18 is a call request) to a station."""
@@ -339,7 +197,7 @@ class SendMail(Message):
     REQUIRED = 2
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class SendTxtMail(Message):
     """SEND_TXT_MAIL ($STM): a text mail; flag 1 makes it a call request."""
@@ -366,7 +224,7 @@ MAIL_FLAG_CALL_REQUEST: Final = 1
 # -- station state broadcasts ----------------------------------------------------------
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class StBusyBc(Message):
     """ST_BUSY_BC: an intercom station became busy."""
@@ -379,7 +237,7 @@ class StBusyBc(Message):
     REQUIRED = 1
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class StFreeBc(Message):
     """ST_FREE_BC: an intercom station became free."""
@@ -392,7 +250,7 @@ class StFreeBc(Message):
     REQUIRED = 1
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class DeviceInfo(Message):
     """DEVICE_INFO: what a device is (the answer to GET_DEVICE)."""
@@ -412,7 +270,7 @@ class DeviceInfo(Message):
     REQUIRED = 1
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class Pong(Message):
     """PONG: the answer to a PING (the exchange's own fields are all optional)."""
@@ -428,7 +286,7 @@ class Pong(Message):
     LAYOUT = ("u1", "u1", "u1", "u1", "u2")
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class CallStatusBc(Message):
     """CALL_STATUS_BC: A calls B (may come more than once per call attempt)."""
@@ -452,7 +310,7 @@ CALL_MODE_PRIVATE: Final = 2
 CALL_MODE_BUSY: Final = 3
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class ConnStatusBc(Message):
     """CONN_STATUS_BC: A and B are connected.
@@ -472,7 +330,7 @@ class ConnStatusBc(Message):
     REQUIRED = 4
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class DisconStatusBc(Message):
     """DISCON_STATUS_BC: a connection ended (A and B are sent from AMC 10.30)."""
@@ -488,7 +346,7 @@ class DisconStatusBc(Message):
     REQUIRED = 2
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class QElemAdded(Message):
     """Q_ELEM_ADDED: a mail was queued at a station (mail individ 17/18: a call request)."""
@@ -514,7 +372,7 @@ class QElemAdded(Message):
 # -- station keyboard and display emulation --------------------------------------------
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class DialDigits(Message):
     """DIAL_DIGITS ($DD): the station dials the digits."""
@@ -546,7 +404,7 @@ def _station_order(message_id: int, name: str, doc: str) -> type[_StationOrder]:
     order.MESSAGE_ID = message_id
     order.NAME = name
     order.__doc__ = doc
-    return _register(order)
+    return register(order)
 
 
 MKey: Final = _station_order(0x0054, "M_KEY", "M_KEY ($M): the station presses its M key.")
@@ -562,7 +420,7 @@ DisconSt: Final = _station_order(
 )
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class DisplayText(Message):
     """DISPLAY_TEXT ($DSPL): text (and TouchLine control codes) for a station's display."""
@@ -576,7 +434,7 @@ class DisplayText(Message):
     REQUIRED = 2
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class CommandResponse(Message):
     """COMMAND_RESPONSE: the generic answer to a command (AMC 07.00 and later)."""
@@ -595,7 +453,7 @@ class CommandResponse(Message):
 COMMAND_OK: Final = 1
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class ReqTransfCall(Message):
     """REQ_TRANSF_CALL ($TRFC): transfer the call in an inquiry situation to ``destination``."""
@@ -612,7 +470,7 @@ class ReqTransfCall(Message):
     REQUIRED = 1
 
 
-@_register
+@register
 @dataclass(frozen=True, slots=True)
 class DtmfConn(Message):
     """DTMF_CONN: a DTMF tone on the station's connection."""
@@ -637,36 +495,33 @@ PING_ID: Final = 0x003C
 just before PONG 0x003D, is a guess; a client answers it with PONG."""
 
 
-#: Documented names of ids without a layout here (Zenitel's message tables).
-MESSAGE_NAMES: Final[dict[int, str]] = {
-    **{message_id: cls.NAME for message_id, cls in _REGISTRY.items()},
-    0x0001: "PROGRAM",
-    0x0004: "PROG_CONF",
-    0x0007: "ALARM_MSG",
-    0x0011: "DISC_REQ",
-    0x0012: "DISC_REQ_ACK",
-    0x0034: "DELETE_MAIL",
-    0x0035: "DELETE_MAIL_ACK",
-    GET_DEVICE_ID: "GET_DEVICE",
-    PING_ID: "PING",
-    0x003E: "RESOURCE_BUSY",
-    0x003F: "NO_ACCESS",
-    0x0043: "EXT_FEATURE_BC",
-    0x004C: "Q_ELEM_REMOVED",
-    0x004F: "EXECUTE_COMMAND",
-    0x0051: "SINGLE_DIGIT",
-    0x0052: "DIGIT_RELEASE",
-    0x0080: "NAME_EXTENSION",
-    0x0087: "UNPARK",
-    0x0094: "DIAL_DAK",
-    0x009C: "PLAY_DAK",
-}
+# Documented names of every id, those without a layout here too (Zenitel's message tables).
+MESSAGE_NAMES.update({cls.MESSAGE_ID: cls.NAME for cls in registered_classes()})
+MESSAGE_NAMES.update(
+    {
+        0x0001: "PROGRAM",
+        0x0004: "PROG_CONF",
+        0x0007: "ALARM_MSG",
+        0x0011: "DISC_REQ",
+        0x0012: "DISC_REQ_ACK",
+        0x0034: "DELETE_MAIL",
+        0x0035: "DELETE_MAIL_ACK",
+        GET_DEVICE_ID: "GET_DEVICE",
+        PING_ID: "PING",
+        0x003E: "RESOURCE_BUSY",
+        0x003F: "NO_ACCESS",
+        0x0043: "EXT_FEATURE_BC",
+        0x004C: "Q_ELEM_REMOVED",
+        0x004F: "EXECUTE_COMMAND",
+        0x0051: "SINGLE_DIGIT",
+        0x0052: "DIGIT_RELEASE",
+        0x0080: "NAME_EXTENSION",
+        0x0087: "UNPARK",
+        0x0094: "DIAL_DAK",
+        0x009C: "PLAY_DAK",
+    }
+)
 
 #: Negative answers to a call set-up whose layout is not known (matched by id only).
 RESOURCE_BUSY_ID: Final = 0x003E
 NO_ACCESS_ID: Final = 0x003F
-
-
-def registered_classes() -> list[type[Message]]:
-    """Every message class with a layout (for tests and documentation)."""
-    return list(_REGISTRY.values())
