@@ -36,6 +36,8 @@ EVENT_TRIGGERS: Final = [
     "call_request",
 ]
 TRIGGER_TYPES: Final = [TRIGGER_RINGING, *EVENT_TRIGGERS]
+#: Offered only by extensions of PBXs that send call requests (intercom exchanges).
+TRIGGER_CALL_REQUEST: Final = "call_request"
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES)}
@@ -55,13 +57,29 @@ def _is_extension(hass: HomeAssistant, device_id: str) -> bool:
     return isinstance(device, dr.DeviceEntry) and device.via_device_id is not None
 
 
+def _sends_call_requests(hass: HomeAssistant, device_id: str) -> bool:
+    device = dr.async_get(hass).async_get(device_id)
+    for entry_id in device.config_entries if device else ():
+        entry = hass.config_entries.async_get_entry(entry_id)
+        hub = getattr(entry, "runtime_data", None) if entry else None
+        if hub is not None and hub.client.sends_call_requests:
+            return True
+    return False
+
+
 async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, str]]:
-    """Every extension offers all trigger types; the PBX itself offers none."""
+    """Every extension offers the call triggers; the PBX itself offers none.
+
+    Call requests are offered only where the PBX sends them (intercom exchanges).
+    """
     if not _is_extension(hass, device_id):
         return []
+    types = [t for t in TRIGGER_TYPES if t != TRIGGER_CALL_REQUEST]
+    if _sends_call_requests(hass, device_id):
+        types.append(TRIGGER_CALL_REQUEST)
     return [
         {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id, CONF_TYPE: t}
-        for t in TRIGGER_TYPES
+        for t in types
     ]
 
 

@@ -116,6 +116,7 @@ class AlphaComClient(PbxClient):
     )
     max_text_length = MAX_DISPLAY_TEXT
     text_encoding = "latin-1"
+    sends_call_requests = True
 
     def __init__(
         self, config: AlphaComConfig, *, reconnect_policy: ReconnectPolicy | None = None

@@ -89,6 +89,8 @@ class PbxClient(ABC):
     max_text_length: int = 0
     #: Character set of station displays (texts outside it are refused before sending).
     text_encoding: str = "ascii"
+    #: Whether stations can ask to be called back (``call_request`` events).
+    sends_call_requests: bool = False
 
     def __init__(self, *, name: str, reconnect_policy: ReconnectPolicy | None = None) -> None:
         self.name = name

@@ -6,11 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from pytest_homeassistant_custom_component.common import async_capture_events
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_get_device_automations,
+)
 
 from custom_components.pbx.const import (
     CONF_BAUD_RATE,
@@ -92,6 +97,13 @@ async def test_tcp_flow_entities_actions_and_events(hass: HomeAssistant, exchang
     await wait_until(lambda: any(c.data["event"] == "call_request" for c in calls))
     (request,) = [c for c in calls if c.data["event"] == "call_request"]
     assert request.data["extension"] == "110"
+    entry_id = result["result"].entry_id
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{entry_id}_110"), entry_id
+    )
+    assert device is not None
+    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device.id)
+    assert "call_request" in {t["type"] for t in triggers if t["domain"] == DOMAIN}
     event_state = hass.states.get("event.extension_110_call")
     assert event_state is not None
     await wait_until(
