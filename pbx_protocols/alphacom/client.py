@@ -244,7 +244,8 @@ class AlphaComClient(PbxClient):
 
     async def _display_text(self, extension: str, text: str) -> None:
         """DISPLAY_TEXT; the exchange refreshes displays, so text may not stay for long."""
-        message = DisplayText(self._station(extension), _latin1(text))
+        # The core's validate_text already refused what ISO 8859-1 (text_encoding) lacks.
+        message = DisplayText(self._station(extension), text.encode(self.text_encoding))
         await self._active_session().command("display_text", message)
 
     async def _send_message(self, extension: str, text: str) -> None:
@@ -259,12 +260,3 @@ class AlphaComClient(PbxClient):
         """AlphaCom numbers are digits only (no + * #)."""
         encode_bcd(number)  # raises InvalidInput naming what is wrong
         return number
-
-
-def _latin1(text: str) -> bytes:
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError as err:
-        raise InvalidInput(
-            f"the text contains {text[err.start]!r}, which a station display cannot show"
-        ) from err

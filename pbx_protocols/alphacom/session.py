@@ -25,13 +25,12 @@ from ..core.errors import (
     ConnectionClosed,
     ConnectionFailed,
     PbxError,
-    ProtocolError,
     Refusal,
     RequestTimeout,
 )
 from ..core.log_throttle import RepeatedWarning
 from ..core.requests import IdAllocator, RequestTracker
-from ..core.transport import PduLink
+from ..core.transport import PduLink, read_until_closed
 from ..core.watchdog import DEAD_LINK_TIMEOUT, LivenessMonitor
 from .codec import EXCHANGE_DEVICE, Address, Packet, decode_packet, encode_packet
 from .messages import (
@@ -240,19 +239,11 @@ class AlphaComSession:
     # -- receiving ----------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
-        try:
-            while True:
-                data = await self._link.receive()
-                self._liveness.feed()
-                try:
-                    packet = decode_packet(data)
-                except ProtocolError as err:
-                    self._bad.report("Ignoring a message from %s: %s", self.description, err)
-                    continue
-                await self._dispatch(packet)
-        except ConnectionFailed as err:
-            self._finish(err)
-            await self._link.close()
+        failure = await read_until_closed(
+            self._link, decode_packet, self._dispatch, received=self._liveness.feed, bad=self._bad
+        )
+        self._finish(failure)
+        await self._link.close()
 
     async def _dispatch(self, packet: Packet) -> None:
         if not packet.dst.is_broadcast and packet.dst.device != self.address.device:

@@ -13,7 +13,7 @@ from ..core.client import PbxClient
 from ..core.errors import InvalidInput, ProtocolError
 from ..stacks import Stack
 from .client import AlphaComClient, AlphaComConfig
-from .codec import decode_packet
+from .codec import decode_packet, xor_checksum
 from .data_link import MAX_FRAME, STOP_FLAG, unstuff
 from .link_layer import LinkLayerKind, parse_simple_line
 from .session import FIRST_CLIENT_DEVICE, LAST_CLIENT_DEVICE
@@ -72,10 +72,7 @@ def decode_input(parts: list[str], link: str) -> Iterator[bytes]:
         body = unstuff(raw)
         if body is None or len(body) < 2 or len(raw) + 1 > MAX_FRAME:
             raise ProtocolError("not a data link frame", data=raw)
-        checksum = 0
-        for byte in body[:-1]:
-            checksum ^= byte
-        if checksum != body[-1]:
+        if xor_checksum(body[:-1]) != body[-1]:
             raise ProtocolError("the frame's block check does not match", data=raw)
         if len(body) > 6:  # ACK, NAK and idle frames carry no message
             yield body[1:-1]

@@ -21,8 +21,8 @@ from ..core.transport import (
     CONNECT_TIMEOUT,
     READ_CHUNK,
     PduLink,
-    enable_tcp_keepalive,
     log_pdu,
+    open_tcp_stream,
 )
 from .data_link import DataLinkLayer
 from .link_layer import AutoLinkLayer, LinkLayer, LinkLayerKind, SimpleLinkLayer
@@ -192,16 +192,7 @@ async def open_tcp(
     host: str, port: int, kind: LinkLayerKind, *, connect_timeout: float = CONNECT_TIMEOUT
 ) -> AlphaComLink:
     """Connect to the exchange's API port."""
-    try:
-        async with asyncio.timeout(connect_timeout):
-            reader, writer = await asyncio.open_connection(host, port)
-    except TimeoutError as err:
-        raise ConnectionFailed(
-            f"no answer from {host}:{port} within {connect_timeout:g} s"
-        ) from err
-    except OSError as err:
-        raise ConnectionFailed(f"cannot connect to {host}:{port}: {err.strerror or err}") from err
-    enable_tcp_keepalive(writer)
+    reader, writer = await open_tcp_stream(host, port, connect_timeout=connect_timeout)
     return AlphaComLink(reader, writer, make_link_layer(kind), f"tcp {host}:{port}")
 
 

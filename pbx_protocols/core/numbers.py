@@ -9,6 +9,8 @@ from typing import Final
 from .errors import InvalidInput
 
 MAX_NUMBER_LENGTH: Final = 32
+#: Character sets as people know them, for error messages.
+_CHARSET_NAMES: Final = {"ascii": "ASCII", "latin-1": "ISO 8859-1"}
 _DIAL_STRING = re.compile(r"\+?[0-9*#]+")
 _SEPARATORS = re.compile(r"[\s\-./()]")
 
@@ -46,8 +48,9 @@ def validate_text(text: str, *, max_length: int, encoding: str = "ascii") -> str
     try:
         text.encode(encoding)
     except UnicodeEncodeError as err:
+        charset = _CHARSET_NAMES.get(encoding, encoding)
         raise InvalidInput(
-            f"the text contains {text[err.start]!r}, which the display cannot show"
+            f"the text contains {text[err.start]!r}; the display shows {charset} characters only"
         ) from err
     if not text.isprintable():
         raise InvalidInput("the text may contain printable characters only")

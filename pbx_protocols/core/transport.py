@@ -8,10 +8,11 @@ import logging
 import socket
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Protocol
 
-from .errors import ConnectionClosed, ConnectionFailed
+from .errors import ConnectionClosed, ConnectionFailed, ProtocolError
+from .log_throttle import RepeatedWarning
 
 #: Hex dumps of every PDU go to this logger at DEBUG, so they can be enabled on their own.
 RAW_LOGGER: Final = logging.getLogger("pbx_protocols.raw")
@@ -162,10 +163,10 @@ def enable_tcp_keepalive(writer: asyncio.StreamWriter) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
 
 
-async def open_tcp_link(
-    host: str, port: int, framer: Framer, *, connect_timeout: float = CONNECT_TIMEOUT
-) -> StreamPduLink:
-    """Connect to ``host:port`` and return a PDU link using ``framer``."""
+async def open_tcp_stream(
+    host: str, port: int, *, connect_timeout: float = CONNECT_TIMEOUT
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect to ``host:port`` with keepalive; ConnectionFailed says why not."""
     try:
         async with asyncio.timeout(connect_timeout):
             reader, writer = await asyncio.open_connection(host, port)
@@ -176,4 +177,40 @@ async def open_tcp_link(
     except OSError as err:
         raise ConnectionFailed(f"cannot connect to {host}:{port}: {err.strerror or err}") from err
     enable_tcp_keepalive(writer)
+    return reader, writer
+
+
+async def open_tcp_link(
+    host: str, port: int, framer: Framer, *, connect_timeout: float = CONNECT_TIMEOUT
+) -> StreamPduLink:
+    """Connect to ``host:port`` and return a PDU link using ``framer``."""
+    reader, writer = await open_tcp_stream(host, port, connect_timeout=connect_timeout)
     return StreamPduLink(reader, writer, framer, f"tcp {host}:{port}")
+
+
+async def read_until_closed[T](
+    link: PduLink,
+    decode: Callable[[bytes], T],
+    handle: Callable[[T], Awaitable[None]],
+    *,
+    received: Callable[[], None],
+    bad: RepeatedWarning,
+) -> ConnectionFailed:
+    """A session's reader: decode every PDU and hand it on until the link fails; return why.
+
+    ``received`` is told of every PDU (proof of life, even an undecodable one); a PDU that
+    does not decode is the peer's problem, not a reason to drop the link: it is reported
+    through ``bad`` (once, then counted) and skipped.
+    """
+    try:
+        while True:
+            data = await link.receive()
+            received()
+            try:
+                item = decode(data)
+            except ProtocolError as err:
+                bad.report("Ignoring a PDU from %s: %s", link.description, err)
+                continue
+            await handle(item)
+    except ConnectionFailed as err:
+        return err

@@ -28,7 +28,7 @@ from ..core.errors import (
 from ..core.log_throttle import RepeatedWarning
 from ..core.render import safe_repr
 from ..core.requests import IdAllocator, RequestTracker
-from ..core.transport import PduLink
+from ..core.transport import PduLink, read_until_closed
 from ..core.watchdog import DEAD_LINK_TIMEOUT, LivenessMonitor
 from .ber import credential_spans
 from .codec import (
@@ -287,22 +287,15 @@ class CstaSession:
     # -- receiving ----------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
-        try:
-            while True:
-                data = await self._link.receive()
-                if self._associated:
-                    # Any PDU proves the PBX alive, even one we cannot decode.
-                    self._liveness.feed()
-                try:
-                    pdu = decode_pdu(data)
-                except ProtocolError as err:
-                    # One bad PDU is the PBX's problem, not a reason to drop the link.
-                    self._bad_pdus.report("Ignoring a PDU from %s: %s", self.description, err)
-                    continue
-                await self._dispatch(pdu)
-        except ConnectionFailed as err:
-            self._finish(err)
-            await self._link.close()
+        failure = await read_until_closed(
+            self._link, decode_pdu, self._dispatch, received=self._received, bad=self._bad_pdus
+        )
+        self._finish(failure)
+        await self._link.close()
+
+    def _received(self) -> None:
+        if self._associated:  # any PDU proves the PBX alive, even one we cannot decode
+            self._liveness.feed()
 
     async def _dispatch(self, pdu: Pdu) -> None:
         if isinstance(pdu, Invoke):
