@@ -59,12 +59,10 @@ def _is_extension(hass: HomeAssistant, device_id: str) -> bool:
 
 def _sends_call_requests(hass: HomeAssistant, device_id: str) -> bool:
     device = dr.async_get(hass).async_get(device_id)
-    for entry_id in device.config_entries if device else ():
-        entry = hass.config_entries.async_get_entry(entry_id)
-        hub = getattr(entry, "runtime_data", None) if entry else None
-        if hub is not None and hub.client.sends_call_requests:
-            return True
-    return False
+    entry_id = device.config_entry_id if device else None
+    entry = hass.config_entries.async_get_entry(entry_id) if entry_id else None
+    hub = getattr(entry, "runtime_data", None) if entry else None
+    return hub is not None and bool(hub.client.sends_call_requests)
 
 
 async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, str]]:

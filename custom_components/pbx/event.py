@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from homeassistant.components.event import EventEntity
+from homeassistant.components.event import DoorbellEventType, EventDeviceClass, EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from pbx_protocols.core.model import CallEvent
+from pbx_protocols.core.model import CallEvent, CallEventKind
 
 from . import PbxConfigEntry
 from .const import EVENT_TYPES
@@ -28,9 +28,10 @@ async def async_setup_entry(
     # The frontend shows an event entity with its default icon whatever happened; the
     # icon of the last event makes a missed call look different from an ended one.
     icons = (await async_load_wording(hass)).event_icons
-    add_extension_entities(
-        entry.runtime_data, async_add_entities, partial(ExtensionCallEvent, icons=icons)
-    )
+    hub = entry.runtime_data
+    add_extension_entities(hub, async_add_entities, partial(ExtensionCallEvent, icons=icons))
+    if hub.client.sends_call_requests:
+        add_extension_entities(hub, async_add_entities, CallRequestDoorbell)
 
 
 class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
@@ -65,6 +66,42 @@ class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
                 "called": self.hub.normalize(event.called),
                 "peer": self.hub.normalize(event.peer),
                 "direction": event.direction.value if event.direction else None,
+            },
+        )
+        self._write_now()
+
+
+class CallRequestDoorbell(PbxExtensionEntity, EventEntity):
+    """Rings when the station asks to be called back: an intercom's call button.
+
+    Only on PBXs that send call requests (an AlphaCom door station). A doorbell event
+    entity is what HomeKit, voice assistants and doorbell cards understand; the call
+    event entity fires ``call_request`` as well, for automations on all call events.
+    """
+
+    _attr_translation_key = "call_request"
+    _attr_device_class = EventDeviceClass.DOORBELL
+    _attr_event_types = [DoorbellEventType.RING]  # noqa: RUF012  # HA's attribute
+    _unrecorded_attributes = frozenset({"call_id", "caller", "called"})
+
+    def __init__(self, hub: PbxHub, number: str) -> None:
+        super().__init__(hub, number, "call_request")
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the extension's call requests (and its availability)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.subscribe_calls(self.extension, self._on_call))
+
+    @callback
+    def _on_call(self, event: CallEvent, event_type: str) -> None:
+        if event.kind is not CallEventKind.CALL_REQUEST:
+            return
+        self._trigger_event(
+            DoorbellEventType.RING,
+            {
+                "call_id": event.call_id,
+                "caller": self.hub.normalize(event.calling),
+                "called": self.hub.normalize(event.called),
             },
         )
         self._write_now()

@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
+from ..core.errors import ProtocolError
 from .codec import xor_checksum
 from .link_layer import LinkLayer, LinkLayerKind
 
@@ -164,7 +165,17 @@ class DataLinkLayer(LinkLayer):
         self._pump(now)
 
     def send(self, message: bytes, now: float) -> None:
-        """Queue a message; it goes out as soon as the window has room."""
+        """Queue a message; it goes out as soon as the window has room.
+
+        ProtocolError if its frame, once escaped, is longer than the peer takes (it would
+        be repeated forever).
+        """
+        if len(build_frame(FRAME_MESSAGE, 0, message)) > MAX_FRAME:
+            raise ProtocolError(
+                f"the message is too long for one data link frame ({MAX_FRAME} characters "
+                "once escaped)",
+                data=message,
+            )
         self._queue.append(message)
         self._pump(now)
 

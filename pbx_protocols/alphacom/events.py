@@ -248,5 +248,10 @@ class BroadcastMapper:
         if asking is None:
             return []
         return self.tracker.notify(
-            asking, CallEventKind.CALL_REQUEST, peer=target, vendor={"to": target}
+            asking,
+            CallEventKind.CALL_REQUEST,
+            peer=target,
+            calling=asking,
+            called=target,
+            vendor={"to": target},
         )

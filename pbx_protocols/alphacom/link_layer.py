@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -24,6 +25,7 @@ class LinkLayerKind(StrEnum):
     AUTO = "auto"
     SIMPLE = "sll"
     DATA_LINK = "sdll"
+    ISO1745 = "iso1745"
 
 
 @dataclass(slots=True)
@@ -52,6 +54,11 @@ class LinkLayer(ABC):
     def __init__(self) -> None:
         self.counters = LinkCounters()
         self._output = bytearray()
+
+    @property
+    def send_delay(self) -> float:
+        """Seconds a queued message may wait before it leaves (0: it goes at once)."""
+        return 0.0
 
     def start(self, now: float) -> None:  # noqa: B027  # most link layers have nothing to do
         """The stream is open (a data link layer announces itself here)."""
@@ -191,31 +198,43 @@ data-link-layer peer sends idle frames soon after a (re)start, a simple-link-lay
 may stay silent until something happens."""
 
 
-def looks_like_data_link(data: bytes) -> bool | None:
-    """True for 0xF1-terminated binary frames, False for text lines, None to wait."""
+#: A poll or a selection (``[EOT] <address> ENQ``): the exchange speaks ISO 1745.
+_ISO1745_ENQUIRY: Final = re.compile(rb"\x04*[\x20-\x7e]{1,4}\x05")
+#: What may still become one (EOTs and an address so far).
+_ISO1745_START: Final = re.compile(rb"\x04*[\x20-\x7e]{0,4}")
+
+
+def detect_link_layer(data: bytes) -> LinkLayerKind | None:
+    """Which link layer the peer's first bytes are in; None to wait for more."""
+    if _ISO1745_ENQUIRY.match(data):
+        return LinkLayerKind.ISO1745
     if 0xF1 in data or any(byte >= 0x80 for byte in data):
-        return True
+        return LinkLayerKind.DATA_LINK
+    if _ISO1745_START.fullmatch(data):
+        return None
     text = data.strip(b"\r\n\x00 ")
     if any(byte < 0x20 for byte in text.replace(b"\r", b"").replace(b"\n", b"")):
-        return True
+        return LinkLayerKind.DATA_LINK
     if b"\r" in data or b"\n" in data:
-        return False
+        return LinkLayerKind.SIMPLE
     return None
 
 
 class AutoLinkLayer(LinkLayer):
-    """Settles on the simple or the data link layer from the first bytes received.
+    """Settles on a link layer from the first bytes received.
 
-    Until then, messages go out as simple-link-layer lines at once (a data-link peer
-    drops them as bad frames) and are kept: if the peer turns out to speak the data link
-    layer, they are sent again through it.
+    Until then, messages go out as simple-link-layer lines at once (a data-link or ISO
+    1745 peer drops them as bad input) and are kept: if the peer turns out to speak
+    another link layer, they are sent again through it.
     """
 
     kind = LinkLayerKind.AUTO
 
-    def __init__(self, make_data_link: type[LinkLayer], *, wait: float = AUTO_DETECT_WAIT) -> None:
+    def __init__(
+        self, make_layer: Callable[[LinkLayerKind], LinkLayer], *, wait: float = AUTO_DETECT_WAIT
+    ) -> None:
         super().__init__()
-        self._make_data_link = make_data_link
+        self._make_layer = make_layer
         self._wait = wait
         self._inner: LinkLayer | None = None
         self._deadline: float | None = None
@@ -237,13 +256,13 @@ class AutoLinkLayer(LinkLayer):
         if self._inner is not None:
             return self._inner.receive(data, now)
         self._seen += data
-        verdict = looks_like_data_link(bytes(self._seen))
+        verdict = detect_link_layer(bytes(self._seen))
         if verdict is None and len(self._seen) < MAX_LINE:
             return []
-        if verdict:
-            self._settle(self._make_data_link(), now, resend=True)
-        else:
+        if verdict is None or verdict is LinkLayerKind.SIMPLE:
             self._settle(self._provisional, now, resend=False)
+        else:
+            self._settle(self._make_layer(verdict), now, resend=True)
         seen, self._seen = bytes(self._seen), bytearray()
         return self._settled_receive(seen, now)
 
@@ -259,6 +278,11 @@ class AutoLinkLayer(LinkLayer):
         if len(self._sent) < MAX_UNSETTLED_MESSAGES:
             self._sent.append(message)
         self._provisional.send(message, now)
+
+    @property
+    def send_delay(self) -> float:
+        """The settled layer's."""
+        return 0.0 if self._inner is None else self._inner.send_delay
 
     def take_output(self) -> bytes:
         """The settled (or provisional) layer's output."""

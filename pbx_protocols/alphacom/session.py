@@ -215,7 +215,7 @@ class AlphaComSession:
         if self._closed.done():
             raise ConnectionClosed(f"{self.description}: session closed")
         reference = self._references.next()
-        wait = self.settings.request_timeout if wait is None else wait
+        wait = (self.settings.request_timeout if wait is None else wait) + self._link.send_delay
         with self._requests.expect(reference) as answer:
             if three_way:
                 self._three_way.add(reference)

@@ -15,6 +15,7 @@ from ..stacks import Stack
 from .client import AlphaComClient, AlphaComConfig
 from .codec import decode_packet, xor_checksum
 from .data_link import MAX_FRAME, STOP_FLAG, unstuff
+from .iso1745 import Scanner, TextBlock, message_from_text
 from .link_layer import LinkLayerKind, parse_simple_line
 from .session import FIRST_CLIENT_DEVICE, LAST_CLIENT_DEVICE
 from .simulator import SCENARIOS, AlphaComSimulator, Faults, SimulatorConfig, station_range
@@ -47,11 +48,26 @@ def _probability(text: str) -> float:
     return value
 
 
+def _iso1745_messages(data: bytes) -> Iterator[bytes]:
+    blocks = [token for token in Scanner().feed(data) if isinstance(token, TextBlock)]
+    if not blocks:
+        raise ProtocolError("no complete text block (STX ... ETX BCC)", data=data)
+    for block in blocks:
+        if not block.intact:
+            raise ProtocolError("the text block's block check does not match", data=block.text)
+        message = message_from_text(block.text)
+        if message is None:
+            raise ProtocolError("the text block is not hexadecimal", data=block.text)
+        yield message
+
+
 def decode_input(parts: list[str], link: str) -> Iterator[bytes]:
     """The network messages in the command line's input, by link layer.
 
     ``sll``: each argument one line (a checksum is checked if present); ``sdll``: hex of
-    stuffed frames ending in F1, header and BCC included; ``none``: hex of one message.
+    stuffed frames ending in F1, header and BCC included; ``iso1745``: hex of the bytes on
+    the line (text blocks are taken, polls and answers skipped); ``none``: hex of one
+    message.
     """
     if link == "sll":
         for part in parts:
@@ -64,6 +80,9 @@ def decode_input(parts: list[str], link: str) -> Iterator[bytes]:
         raise InvalidInput(f"not hexadecimal: {text[:40]!r}") from err
     if link == "none":
         yield data
+        return
+    if link == "iso1745":
+        yield from _iso1745_messages(data)
         return
     frames = data.split(bytes([STOP_FLAG]))
     if frames[-1]:
@@ -90,10 +109,10 @@ class AlphaComStack(Stack):
         """Link layer and the input."""
         parser.add_argument(
             "--link",
-            choices=("sll", "sdll", "none"),
+            choices=("sll", "sdll", "iso1745", "none"),
             default="sll",
             help="sll: simple-link-layer lines (default); sdll: hex of data link frames; "
-            "none: hex of one network message",
+            "iso1745: hex of ISO 1745 line bytes; none: hex of one network message",
         )
         parser.add_argument("input", nargs="+", metavar="LINE_OR_HEX")
 
@@ -122,7 +141,7 @@ class AlphaComStack(Stack):
             "--link",
             choices=[kind.value for kind in LinkLayerKind],
             default=LinkLayerKind.AUTO.value,
-            help="link layer: auto (from the first bytes), sll or sdll",
+            help="link layer: auto (from the first bytes), sll, sdll or iso1745 (serial)",
         )
         parser.add_argument(
             "--device", type=_device, default=1, help="our device number (1-64, as in AlphaPro)"
@@ -169,7 +188,7 @@ class AlphaComStack(Stack):
         where.add_argument(
             "--pty", action="store_true", help="serve a pseudo-terminal (a serial port)"
         )
-        parser.add_argument("--link", choices=("sll", "sdll"), default="sll")
+        parser.add_argument("--link", choices=("sll", "sdll", "iso1745"), default="sll")
         parser.add_argument(
             "--stations", type=_stations, default=_stations("101-110"), help="default 101-110"
         )

@@ -25,6 +25,7 @@ from ..core.transport import (
     open_tcp_stream,
 )
 from .data_link import DataLinkLayer
+from .iso1745 import Iso1745Link
 from .link_layer import AutoLinkLayer, LinkLayer, LinkLayerKind, SimpleLinkLayer
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ def make_link_layer(kind: LinkLayerKind) -> LinkLayer:
         return SimpleLinkLayer()
     if kind is LinkLayerKind.DATA_LINK:
         return DataLinkLayer()
-    return AutoLinkLayer(DataLinkLayer)
+    if kind is LinkLayerKind.ISO1745:
+        return Iso1745Link()
+    return AutoLinkLayer(make_link_layer)
 
 
 class AlphaComLink(PduLink):
@@ -77,6 +80,11 @@ class AlphaComLink(PduLink):
         layer.start(self._loop.time())
         self._flush()
         self._pump_task = asyncio.create_task(self._pump(), name=f"AlphaCom {description}")
+
+    @property
+    def send_delay(self) -> float:
+        """How long the link layer may hold a message back (an ISO 1745 poll)."""
+        return self.layer.send_delay
 
     @property
     def first_bytes_seen(self) -> bool:

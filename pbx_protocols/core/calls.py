@@ -348,12 +348,14 @@ class CallTracker:
         kind: CallEventKind,
         *,
         peer: str | None = None,
+        calling: str | None = None,
+        called: str | None = None,
         vendor: Mapping[str, Any] | None = None,
     ) -> list[CallEvent]:
         """An event about an extension that changes none of its calls (a call request)."""
         extension = self._ensure(number)
         event = self._event(extension, kind, None, vendor)
-        return [replace(event, peer=peer)] if peer else [event]
+        return [replace(event, peer=peer, calling=calling, called=called)]
 
     def resynchronise(
         self,

@@ -53,6 +53,14 @@ class PduLink(ABC):
     description: str = "link"
     redactor: Redactor | None = None
 
+    @property
+    def send_delay(self) -> float:
+        """Seconds a sent PDU may wait before it leaves; request timeouts add it.
+
+        A polled link holds what is sent until it is polled.
+        """
+        return 0.0
+
     @abstractmethod
     async def send(self, payload: bytes) -> None:
         """Send one PDU."""

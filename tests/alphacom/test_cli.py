@@ -8,6 +8,7 @@ import json
 import pytest
 
 from pbx_protocols.alphacom.data_link import DataLinkLayer
+from pbx_protocols.alphacom.iso1745 import ACK, EOT, enquiry, text_block
 from pbx_protocols.alphacom.link_layer import parse_simple_line
 from pbx_protocols.cli import run
 from tests.alphacom.test_vectors import GOOD, VECTORS
@@ -43,6 +44,18 @@ def test_decode_data_link_frames(capsys):
     assert run(["decode", "alphacom", "--link", "sdll", layer.take_output().hex()]) == 0
     (decoded,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert decoded["message"] == "ST_BUSY_BC"
+
+
+def test_decode_iso1745_line_bytes(capsys):
+    message = parse_simple_line(VECTORS["st_busy_bc_8002"]["line"].encode())
+    wire = enquiry(b"2", reset=True) + bytes([ACK]) + text_block(message) + bytes([EOT])
+    assert run(["decode", "alphacom", "--link", "iso1745", wire.hex()]) == 0
+    (decoded,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert decoded["hex"] == message.hex()
+    damaged = bytearray(text_block(message))
+    damaged[-1] ^= 0x40
+    assert run(["decode", "alphacom", "--link", "iso1745", damaged.hex()]) == 2
+    assert "block check does not match" in capsys.readouterr().err
 
 
 def calls_of(out: bytes) -> dict[str, list[tuple[str, str, str | None]]]:
@@ -93,9 +106,10 @@ async def test_simulate_and_monitor_over_tcp(socket_enabled, link):
     assert stories["101"][:3] == BASIC_CALL["101"]
 
 
-async def test_simulate_on_a_pty_and_monitor_through_serial():
+@pytest.mark.parametrize("link", ["sll", "iso1745"])
+async def test_simulate_on_a_pty_and_monitor_through_serial(link):
     simulator = await cli(
-        "simulate", "alphacom", "--pty", "--scenario", "basic-call", "--pace", "0.2"
+        "simulate", "alphacom", "--pty", "--link", link, "--scenario", "basic-call", "--pace", "0.2"
     )
     try:
         announcement = json.loads(await simulator.stdout.readline())

@@ -175,8 +175,10 @@ async def test_reconnects_and_forgets_calls_it_could_not_follow(exchange, caplog
     assert len(lost) == 1
 
 
-async def test_over_a_real_pty_through_serialx(socket_enabled):
-    config = SimulatorConfig(pty=True, stations=STATIONS, link=LinkLayerKind.DATA_LINK)
+@pytest.mark.parametrize("link", [LinkLayerKind.DATA_LINK, LinkLayerKind.ISO1745])
+async def test_over_a_real_pty_through_serialx(socket_enabled, link):
+    # The client's link layer is auto: it recognises frames or polls.
+    config = SimulatorConfig(pty=True, stations=STATIONS, link=link)
     async with AlphaComSimulator(config) as exchange:
         assert exchange.pty_path
         client = AlphaComClient(AlphaComConfig(serial=exchange.pty_path, stations=STATIONS))

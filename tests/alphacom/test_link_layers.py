@@ -24,6 +24,8 @@ from pbx_protocols.alphacom.link_layer import (
     SimpleLinkLayer,
     format_simple_line,
 )
+from pbx_protocols.alphacom.transport import make_link_layer
+from pbx_protocols.core.errors import ProtocolError
 
 MESSAGES = [
     bytes([1, 0x41, 1, 0xFF, 0, 0x41, 0, n, 0, 0x36, 0x32, 1, 0x10, 0x1F]) for n in range(5)
@@ -59,6 +61,15 @@ def test_an_endless_line_is_dropped_not_kept():
     assert layer.receive(b"A" * (MAX_LINE * 4), 0) == []
     assert len(layer._buffer) <= MAX_LINE
     assert layer.receive(b"BBB\r" + format_simple_line(MESSAGES[0]), 0) == [MESSAGES[0]]
+
+
+@given(st.binary(min_size=1, max_size=64))
+def test_simple_link_layer_round_trip(message):
+    line = format_simple_line(message)
+    assert SimpleLinkLayer().receive(line, 0) == [message]
+    layer = SimpleLinkLayer()
+    layer.send(message, 0)
+    assert layer.take_output() == line.replace(b"\r\n", b"\r")
 
 
 @given(st.binary(max_size=300))
@@ -113,6 +124,34 @@ def test_window_limits_frames_in_flight():
     b.receive(build_frame(FRAME_MESSAGE, 0, b""), 0)  # noise for b
     a.receive(build_frame(FRAME_ACK, a._unacked[0][0]), 0)
     assert a.take_output().count(b"\xf1") == 1
+
+
+def fits_one_frame(message: bytes) -> bool:
+    return len(build_frame(FRAME_MESSAGE, 0, message)) <= MAX_FRAME
+
+
+# A network message is at least 5 bytes; 4 bytes of data are an idle frame.
+network_messages = st.binary(min_size=5, max_size=64).filter(fits_one_frame)
+
+
+@given(st.lists(network_messages, max_size=20))
+def test_data_link_round_trip(messages):
+    a, b = connected_pair()
+    for message in messages:
+        a.send(message, 0)
+    received: list[bytes] = []
+    for _ in range(10):  # the window is 7: acknowledgements let the rest go
+        received += b.receive(a.take_output(), 0)
+        a.receive(b.take_output(), 0)
+    assert received == messages
+    assert not a._unacked
+
+
+def test_a_message_too_long_once_escaped_is_refused_before_it_is_queued():
+    layer = DataLinkLayer()
+    with pytest.raises(ProtocolError, match="too long for one data link frame"):
+        layer.send(b"\xf0" * 64, 0)
+    assert layer.take_output() == b""
 
 
 def test_an_oversized_frame_is_dropped():
@@ -181,7 +220,7 @@ def test_lossy_line_delivers_every_message_once_in_order(drop, corrupt):
 
 
 def test_auto_settles_on_lines():
-    layer = AutoLinkLayer(DataLinkLayer)
+    layer = AutoLinkLayer(make_link_layer)
     layer.start(0)
     layer.send(MESSAGES[0], 0)
     assert layer.take_output() == format_simple_line(MESSAGES[0], b"\r")
@@ -192,7 +231,7 @@ def test_auto_settles_on_lines():
 def test_auto_settles_on_frames_and_sends_again_through_them():
     peer = DataLinkLayer()
     peer.start(0)
-    layer = AutoLinkLayer(DataLinkLayer)
+    layer = AutoLinkLayer(make_link_layer)
     layer.start(0)
     layer.send(MESSAGES[0], 0)
     layer.take_output()  # the provisional line, lost on a data-link peer
@@ -203,7 +242,7 @@ def test_auto_settles_on_frames_and_sends_again_through_them():
 
 
 def test_auto_falls_back_to_lines_when_the_peer_is_silent():
-    layer = AutoLinkLayer(DataLinkLayer, wait=3)
+    layer = AutoLinkLayer(make_link_layer, wait=3)
     layer.start(0)
     assert layer.next_deadline() == 3
     layer.on_deadline(3)

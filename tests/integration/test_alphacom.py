@@ -112,6 +112,14 @@ async def test_tcp_flow_entities_actions_and_events(hass: HomeAssistant, exchang
             == "call_request"
         )
     )
+    # ... and its doorbell rings (the entity HomeKit and doorbell cards understand).
+    doorbell = hass.states.get("event.extension_110_call_request")
+    assert doorbell is not None
+    assert doorbell.attributes["device_class"] == "doorbell"
+    assert doorbell.attributes["event_types"] == ["ring"]
+    assert doorbell.attributes["event_type"] == "ring"
+    assert doorbell.attributes["caller"] == "110"
+    assert hass.states.get("event.extension_101_call_request").state == "unknown"
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
@@ -137,8 +145,9 @@ async def test_tcp_flow_errors(hass: HomeAssistant, exchange):
     await hass.config_entries.async_unload(created["result"].entry_id)
 
 
-async def test_serial_flow_over_a_real_pty(hass: HomeAssistant, socket_enabled):
-    config = SimulatorConfig(pty=True, stations=STATIONS, link=LinkLayerKind.DATA_LINK)
+@pytest.mark.parametrize("link", [LinkLayerKind.DATA_LINK, LinkLayerKind.ISO1745])
+async def test_serial_flow_over_a_real_pty(hass: HomeAssistant, socket_enabled, link):
+    config = SimulatorConfig(pty=True, stations=STATIONS, link=link)
     async with AlphaComSimulator(config) as exchange:
         form = await start(hass, "alphacom_serial")
         result = await hass.config_entries.flow.async_configure(
@@ -148,7 +157,7 @@ async def test_serial_flow_over_a_real_pty(hass: HomeAssistant, socket_enabled):
                 CONF_BAUD_RATE: "9600",
                 CONF_DEVICE_NUMBER: 2,
                 CONF_STATIONS: "101,102",
-                CONF_LINK_LAYER: "sdll",
+                CONF_LINK_LAYER: link.value,
             },
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY

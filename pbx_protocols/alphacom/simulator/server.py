@@ -15,16 +15,18 @@ import os
 import random
 import tty
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Final, Self
 
 from ...core.errors import ConnectionFailed, ProtocolError
 from ..codec import Packet, decode_packet, encode_packet
 from ..data_link import DataLinkLayer
+from ..iso1745 import ACK, ENQ, EOT, ETX, ISO1745_PROFILE, NAK
 from ..link_layer import LinkLayer, LinkLayerKind, SimpleLinkLayer
 from ..transport import DEFAULT_PORT, AlphaComLink
 from .exchange import Exchange, Station
+from .iso1745_control import Iso1745Control
 from .scenarios import SCENARIOS
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,21 +75,34 @@ class Faults:
 
 
 class FaultInjector:
-    """Damages output line by line (simple link layer) or frame by frame (data link)."""
+    """Damages output unit by unit.
 
-    def __init__(self, faults: Faults, rng: random.Random) -> None:
+    A unit is a line (simple link layer), a frame (data link), or a text block or one
+    control answer (ISO 1745).
+    """
+
+    def __init__(self, faults: Faults, rng: random.Random, *, iso1745: bool = False) -> None:
         self.faults = faults
         self._rng = rng
+        self._iso1745 = iso1745
 
     def __call__(self, data: bytes) -> list[tuple[float, bytes]]:
         """Pieces to write and how long to hold each back."""
         pieces: list[tuple[float, bytes]] = []
         start = 0
-        for index, byte in enumerate(data):
-            if byte in (0x0A, 0xF1) or index == len(data) - 1:
-                pieces += self._damage(data[start : index + 1])
-                start = index + 1
+        for end in self._unit_ends(data):
+            pieces += self._damage(data[start:end])
+            start = end
         return pieces
+
+    def _unit_ends(self, data: bytes) -> list[int]:
+        if not self._iso1745:
+            ends = [i + 1 for i, byte in enumerate(data) if byte in (0x0A, 0xF1)]
+        else:  # after an ENQ, ACK, NAK or EOT answer, and after the BCC that follows ETX
+            ends = [i + 1 for i, byte in enumerate(data) if byte in (ENQ, ACK, NAK)]
+            ends += [i + 2 for i, byte in enumerate(data) if byte == ETX]
+            ends += [i + 1 for i, byte in enumerate(data) if byte == EOT]
+        return sorted({end for end in ends if 0 < end < len(data)} | {len(data)})
 
     def _damage(self, unit: bytes) -> list[tuple[float, bytes]]:
         rng, faults = self._rng, self.faults
@@ -118,6 +133,8 @@ class SimulatorConfig:
     answers: bool = True
     max_clients: int = MAX_CLIENTS
     faults: Faults = field(default_factory=Faults)
+    #: Seconds between ISO 1745 polls (the exchange polls once a second).
+    poll_interval: float = ISO1745_PROFILE.poll_interval
 
 
 class AlphaComSimulator:
@@ -127,7 +144,7 @@ class AlphaComSimulator:
         self, config: SimulatorConfig, *, on_station: Callable[[Station], None] | None = None
     ) -> None:
         if config.link is LinkLayerKind.AUTO:
-            raise ValueError("the simulator speaks one link layer: sll or sdll")
+            raise ValueError("the simulator speaks one link layer: sll, sdll or iso1745")
         if config.scenario is not None and config.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {config.scenario!r}")
         self.config = config
@@ -201,13 +218,19 @@ class AlphaComSimulator:
     def _layer(self) -> LinkLayer:
         if self.config.link is LinkLayerKind.DATA_LINK:
             return DataLinkLayer(idle_data=bytes([self.config.node, 0x41, self.config.node, 0]))
+        if self.config.link is LinkLayerKind.ISO1745:
+            return Iso1745Control(replace(ISO1745_PROFILE, poll_interval=self.config.poll_interval))
         return SimpleLinkLayer(line_end=b"\r\n")
 
     def _link(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, description: str
     ) -> AlphaComLink:
         faults = self.config.faults
-        output_filter = FaultInjector(faults, self._rng) if faults.any else None
+        output_filter = (
+            FaultInjector(faults, self._rng, iso1745=self.config.link is LinkLayerKind.ISO1745)
+            if faults.any
+            else None
+        )
         return AlphaComLink(reader, writer, self._layer(), description, output_filter=output_filter)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
