@@ -1,4 +1,4 @@
-"""Command line: ``pbx-protocols {decode,monitor,simulate,call} TYPE ...``, JSON lines out.
+"""Command line: ``pbx-protocols {decode,monitor,simulate,call,bridge,capture} TYPE ...``.
 
 Only the stack named on the command line is imported (with its protocol libraries), and
 asyncio only by the commands that talk to a PBX: ``--version`` and ``--help`` stay fast.
@@ -30,6 +30,7 @@ COMMANDS = {
     "simulate": "run a simulated PBX that speaks the real protocol",
     "call": "let an extension call a number",
     "bridge": "publish a PBX on an MQTT broker (state, events, commands; HA discovery)",
+    "capture": "record the PBX's frames to a pcap file, to report a problem (nbx)",
 }
 
 
@@ -93,6 +94,10 @@ def _add_command_arguments(command: str, stack: Stack, parser: argparse.Argument
         parser.add_argument("--duration", type=_parse_duration, help="stop after this many seconds")
     elif command == "simulate":
         stack.add_simulator_arguments(parser)
+    elif command == "capture":
+        if not stack.supports_capture:
+            raise UsageError(f"capture records wire traffic; {stack.name} has none to record")
+        stack.add_capture_arguments(parser)
     elif command == "bridge":
         from .remote.stack import add_bridge_arguments  # aiomqtt, when used
 
@@ -144,6 +149,10 @@ async def _call(stack: Stack, args: argparse.Namespace) -> None:
         _emit({"result": "ok", "from": args.from_extension, "to": args.to_number})
 
 
+async def _capture(stack: Stack, args: argparse.Namespace) -> None:
+    _emit(await stack.run_capture(args))
+
+
 def _run(coroutine_factory: Callable[[], Any]) -> None:
     import asyncio
     import contextlib
@@ -170,8 +179,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command == "decode":
             for obj in stack.decode(args):
                 _emit(obj)
+        elif args.command == "monitor" and (offline := stack.offline_events(args)) is not None:
+            for obj in offline:
+                _emit(obj)
         elif args.command == "monitor":
             _run(lambda: _monitor(stack, args))
+        elif args.command == "capture":
+            _run(lambda: _capture(stack, args))
         elif args.command == "simulate":
             _run(lambda: stack.run_simulator(args))
         elif args.command == "bridge":

@@ -20,6 +20,8 @@ class Stack(ABC):
     name: str
     #: One line for --help.
     title: str
+    #: Whether ``capture`` records this PBX's traffic (a stack on the wire, like NBX).
+    supports_capture: bool = False
 
     @abstractmethod
     def add_decode_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -44,6 +46,17 @@ class Stack(ABC):
     @abstractmethod
     async def run_simulator(self, args: argparse.Namespace) -> None:
         """Run the simulator until cancelled."""
+
+    def offline_events(self, args: argparse.Namespace) -> Iterator[dict[str, Any]] | None:
+        """``monitor`` from a recording instead of a PBX, where the options name one."""
+        return None
+
+    def add_capture_arguments(self, parser: argparse.ArgumentParser) -> None:  # noqa: B027
+        """Add the options of ``capture`` (stacks that support it)."""
+
+    async def run_capture(self, args: argparse.Namespace) -> dict[str, Any]:
+        """Record the PBX's traffic to a file; return a summary (stacks that support it)."""
+        raise NotImplementedError
 
 
 class StackEntry(NamedTuple):
@@ -76,6 +89,11 @@ STACKS: Final = {
             "alphacom",
             "Zenitel AlphaCom (AlphaCom Data Protocol over TCP or serial)",
             "pbx_protocols.alphacom.stack:AlphaComStack",
+        ),
+        StackEntry(
+            "nbx",
+            "3Com NBX (its own Ethernet protocol, ethertype 0x8868; passive monitor)",
+            "pbx_protocols.nbx.stack:NbxStack",
         ),
         StackEntry(
             "remote",
