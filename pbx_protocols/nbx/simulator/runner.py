@@ -80,9 +80,14 @@ def timeline(ncp: Ncp, config: SimulatorConfig) -> Iterator[tuple[float, list[by
         yield when, frames
 
 
-async def run_on_interface(ncp: Ncp, config: SimulatorConfig, interface: str) -> int:
-    """Send the timeline on ``interface`` as it happens; return the frames sent."""
-    sock = open_send_socket(interface)
+async def run_on_interface(
+    ncp: Ncp, config: SimulatorConfig, interface: str, *, sock: socket.socket | None = None
+) -> int:
+    """Send the timeline on ``interface`` as it happens; return the frames sent.
+
+    ``sock``: a send socket already open (one opened in another network namespace).
+    """
+    sock = sock or open_send_socket(interface)
     loop = asyncio.get_running_loop()
     start = loop.time()
     sent = 0
