@@ -6,11 +6,14 @@ config entries, devices, entities, events and actions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
@@ -39,6 +42,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Connect to the PBX; from then on the library keeps the link up by itself."""
     client = create_client(hass, entry.data, entry.options)
+    hardware = HARDWARE_TYPES[entry.data[CONF_HARDWARE]]
     try:
         # No deadline of our own: every step of connecting has its own timeout in the
         # library, and a large PBX whose monitors are slow still connects.
@@ -50,12 +54,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
             translation_placeholders={"error": str(err)},
         ) from err
     except PbxError as err:
+        _raise_repair_issue(hass, entry, hardware.repair_issue, err)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="cannot_connect",
             translation_placeholders={"error": str(err) or "timeout"},
         ) from err
-    hardware = HARDWARE_TYPES[entry.data[CONF_HARDWARE]]
+    if hardware.repair_issue is not None:
+        ir.async_delete_issue(hass, DOMAIN, f"{entry.entry_id}_repair")
     if hardware.async_entry_loaded is not None:
         await hardware.async_entry_loaded(hass, entry.data)
     await async_follow_extension_names(hass, entry, entry.options.get(CONF_NAMES) or {})
@@ -65,6 +71,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     entry.runtime_data = hub
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _raise_repair_issue(
+    hass: HomeAssistant,
+    entry: PbxConfigEntry,
+    repair_issue: Callable[[PbxError], str | None] | None,
+    error: PbxError,
+) -> None:
+    """A repair issue when the error needs the user to change something on the host."""
+    key = repair_issue(error) if repair_issue is not None else None
+    if key is None:
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{entry.entry_id}_repair",
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=key,
+        translation_placeholders={"title": entry.title, "error": str(error)},
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:

@@ -39,7 +39,7 @@ from .const import (
     CONF_VOICE_EXTENSION,
     DOMAIN,
 )
-from .hardware import HARDWARE_TYPES, AlphaComSteps, PanasonicSteps, RemoteSteps
+from .hardware import HARDWARE_TYPES, AlphaComSteps, NbxSteps, PanasonicSteps, RemoteSteps
 
 #: The config flow's menu: one step per hardware type.
 HARDWARE_MENU: Final = list(HARDWARE_TYPES)
@@ -53,7 +53,7 @@ _LINK_TIMEOUT = NumberSelector(
 )
 
 
-class PbxConfigFlow(PanasonicSteps, AlphaComSteps, RemoteSteps, domain=DOMAIN):
+class PbxConfigFlow(PanasonicSteps, AlphaComSteps, NbxSteps, RemoteSteps, domain=DOMAIN):
     """Add a PBX: pick the hardware, say where it is, and it is tested on the spot."""
 
     VERSION = 1

@@ -19,6 +19,10 @@ CONF_STATIONS: Final = "stations"
 CONF_LINK_LAYER: Final = "link_layer"
 CONF_SERIAL_PORT: Final = "serial_port"
 CONF_BAUD_RATE: Final = "baud_rate"
+CONF_INTERFACE: Final = "interface"
+CONF_PHONES: Final = "phones"
+CONF_SAMPLE_VOICE: Final = "sample_voice"
+CONF_ALLOW_DISPLAY_TEXT: Final = "allow_display_text"
 CONF_SITE: Final = "site"
 CONF_TOPIC_PREFIX: Final = "topic_prefix"
 #: Remote sites: whether the bridge is asked to withdraw its own MQTT discovery.
@@ -37,6 +41,7 @@ HARDWARE_PANASONIC_USB: Final = "panasonic_usb"
 HARDWARE_REMOTE: Final = "remote"
 HARDWARE_ALPHACOM_TCP: Final = "alphacom_tcp"
 HARDWARE_ALPHACOM_SERIAL: Final = "alphacom_serial"
+HARDWARE_NBX: Final = "nbx"
 
 #: The bus event fired for every call event.
 EVENT_CALL: Final = f"{DOMAIN}_call_event"

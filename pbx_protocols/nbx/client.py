@@ -21,7 +21,14 @@ from ..core.log_throttle import RepeatedWarning
 from ..core.model import Capability, PbxInfo
 from ..core.reconnect import ReconnectPolicy
 from .capture import CaptureStatistics, LiveCapture, open_raw_socket, open_send_socket
-from .frames import HR_DISPLAY_BYTES, TYPE_REQUEST, NbxFrame, mac_text, parse_frame
+from .frames import (
+    HR_DISPLAY_BYTES,
+    TYPE_REQUEST,
+    TYPE_UPDATE,
+    NbxFrame,
+    mac_text,
+    parse_frame,
+)
 from .monitor import CALLER_PATTERNS, OFFLINE_AFTER, NbxMonitor, PhoneEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -30,6 +37,39 @@ _LOGGER = logging.getLogger(__name__)
 TICK: Final = 1.0
 #: Kernel drop counters are read (and logged when they grew) this often.
 STATISTICS_INTERVAL: Final = 30.0
+#: How long a probe listens for the NCP's update (it sends one about every second).
+PROBE_TIMEOUT: Final = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What listening on an interface for a moment found."""
+
+    frames: int
+    #: The NCP's MAC, from its update (None: no update seen).
+    ncp: bytes | None
+
+
+async def probe_interface(interface: str, listen: float = PROBE_TIMEOUT) -> Probe:
+    """Listen for NBX frames until the NCP's first update, or for ``listen`` seconds.
+
+    RawSocketNotPermitted without CAP_NET_RAW; ConnectionFailed for a missing interface.
+    """
+    capture = LiveCapture(open_raw_socket(interface, promiscuous=True), interface)
+    frames = 0
+    try:
+        async with asyncio.timeout(listen):
+            while True:
+                for captured in await capture.receive():
+                    frames += 1
+                    with contextlib.suppress(PbxError):
+                        frame = parse_frame(captured.data)
+                        if frame.type == TYPE_UPDATE:
+                            return Probe(frames, frame.orig)
+    except TimeoutError:
+        return Probe(frames, None)
+    finally:
+        capture.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,19 +18,21 @@ from pbx_protocols.core.watchdog import DEAD_LINK_TIMEOUT
 from ..const import CONF_HARDWARE, CONF_LINK_TIMEOUT
 from .alphacom import ALPHACOM_SERIAL, ALPHACOM_TCP, AlphaComSteps
 from .base import HardwareSteps, HardwareType
+from .nbx import NBX, NbxSteps
 from .panasonic import PANASONIC_LAN, PANASONIC_USB, PanasonicSteps
 from .remote import REMOTE, RemoteSteps
 
 #: Every hardware type, in the order of the config flow's menu.
 HARDWARE_TYPES: Final[dict[str, HardwareType]] = {
     hardware.key: hardware
-    for hardware in (PANASONIC_LAN, PANASONIC_USB, ALPHACOM_TCP, ALPHACOM_SERIAL, REMOTE)
+    for hardware in (PANASONIC_LAN, PANASONIC_USB, ALPHACOM_TCP, ALPHACOM_SERIAL, NBX, REMOTE)
 }
 
 __all__ = [
     "HARDWARE_TYPES",
     "AlphaComSteps",
     "HardwareSteps",
+    "NbxSteps",
     "PanasonicSteps",
     "RemoteSteps",
     "create_client",

@@ -48,6 +48,9 @@ class HardwareType:
     async_entry_loaded: EntryHook | None = None
     #: Runs when the user deletes the entry.
     async_entry_removed: EntryHook | None = None
+    #: The repair issue (its translation key) a connection error calls for, if the user
+    #: must change something outside Home Assistant (a capability, say).
+    repair_issue: Callable[[PbxError], str | None] | None = None
 
 
 class HardwareSteps(ConfigFlow):

@@ -1,0 +1,141 @@
+"""3Com NBX: a passive monitor of the NBX's Ethernet protocol on one of the host's interfaces."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from typing import Any, Final
+
+import probatio
+from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+)
+
+from pbx_protocols.core.client import PbxClient
+from pbx_protocols.core.errors import ConnectionFailed, InvalidInput, PbxError
+from pbx_protocols.nbx import NbxClient, NbxConfig, parse_phones
+from pbx_protocols.nbx.bpf import DEFAULT_VOICE_SAMPLE_RATE
+from pbx_protocols.nbx.capture import RawSocketNotPermitted
+from pbx_protocols.nbx.client import probe_interface
+from pbx_protocols.nbx.frames import mac_text
+
+from ..const import (
+    CONF_ALLOW_DISPLAY_TEXT,
+    CONF_HARDWARE,
+    CONF_INTERFACE,
+    CONF_PHONES,
+    CONF_SAMPLE_VOICE,
+    HARDWARE_NBX,
+)
+from .base import HardwareSteps, HardwareType
+
+#: The repair issue raised when the host does not let Home Assistant open raw sockets.
+ISSUE_RAW_SOCKETS: Final = "raw_socket_not_permitted"
+
+
+def _client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
+    config = NbxConfig(
+        data[CONF_INTERFACE],
+        phones=tuple(parse_phones(data.get(CONF_PHONES) or "")),
+        voice_sample_rate=DEFAULT_VOICE_SAMPLE_RATE if data.get(CONF_SAMPLE_VOICE) else None,
+        allow_display_text=bool(data.get(CONF_ALLOW_DISPLAY_TEXT)),
+    )
+    return NbxClient(config)
+
+
+def _needs_repair(error: PbxError) -> str | None:
+    return ISSUE_RAW_SOCKETS if isinstance(error, RawSocketNotPermitted) else None
+
+
+NBX: Final = HardwareType(
+    HARDWARE_NBX, _client, reconfigure_step="reconfigure_nbx", repair_issue=_needs_repair
+)
+
+
+def _interfaces() -> list[str]:
+    return sorted(name for _, name in socket.if_nameindex() if name != "lo")
+
+
+class NbxSteps(HardwareSteps):
+    """The config-flow step of the NBX hardware type."""
+
+    async def _async_nbx(
+        self, step_id: str, user_input: dict[str, Any] | None, *, reconfigure: bool = False
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_HARDWARE: HARDWARE_NBX,
+                CONF_INTERFACE: user_input[CONF_INTERFACE].strip(),
+                CONF_PHONES: (user_input.get(CONF_PHONES) or "").strip(),
+                CONF_SAMPLE_VOICE: bool(user_input.get(CONF_SAMPLE_VOICE)),
+                CONF_ALLOW_DISPLAY_TEXT: bool(user_input.get(CONF_ALLOW_DISPLAY_TEXT)),
+            }
+            error = await self._test(data)
+            if error is not None:
+                errors[CONF_PHONES if error == "invalid_phones" else "base"] = error
+            elif reconfigure:
+                return self.async_update_reload_and_abort(
+                    self._get_reconfigure_entry(), data_updates=data
+                )
+            else:
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=f"NBX ({data[CONF_INTERFACE]})", data=data)
+        interfaces = await self.hass.async_add_executor_job(_interfaces)
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_INTERFACE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=interfaces, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                probatio.Optional(CONF_PHONES): TextSelector(TextSelectorConfig(multiline=True)),
+                probatio.Optional(CONF_SAMPLE_VOICE, default=False): BooleanSelector(),
+                probatio.Optional(CONF_ALLOW_DISPLAY_TEXT, default=False): BooleanSelector(),
+            }
+        )
+        suggested = user_input
+        if suggested is None and reconfigure:
+            suggested = dict(self._get_reconfigure_entry().data)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+        )
+
+    async def _test(self, data: Mapping[str, Any]) -> str | None:
+        """The phones list, raw socket, and NBX traffic within a few seconds."""
+        try:
+            parse_phones(data[CONF_PHONES])
+        except InvalidInput:
+            return "invalid_phones"
+        try:
+            probe = await probe_interface(data[CONF_INTERFACE])
+        except RawSocketNotPermitted:
+            return ISSUE_RAW_SOCKETS
+        except ConnectionFailed:
+            return "no_interface"
+        if not probe.frames:
+            return "no_nbx_traffic"
+        # One entry per NBX: its call processor's MAC, from its updates.
+        unique_id = f"nbx:{mac_text(probe.ncp)}" if probe.ncp else f"nbx:{data[CONF_INTERFACE]}"
+        if self.source != "reconfigure":
+            await self.async_set_unique_id(unique_id)
+        return None
+
+    async def async_step_nbx(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """An NBX seen from one of the host's network interfaces."""
+        return await self._async_nbx("nbx", user_input)
+
+    async def async_step_reconfigure_nbx(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Another interface, the phones list, voice sampling, display text."""
+        return await self._async_nbx("reconfigure_nbx", user_input, reconfigure=True)
