@@ -43,6 +43,7 @@ async def start(hass: HomeAssistant, step: str) -> dict:
         "panasonic_usb",
         "alphacom_tcp",
         "alphacom_serial",
+        "nbx",
         "remote",
     ]
     form = await hass.config_entries.flow.async_configure(menu["flow_id"], {"next_step_id": step})
