@@ -1,6 +1,7 @@
 """``script/demo``: simulated phone systems and a real Home Assistant with the integration.
 
-A Panasonic PBX and a Zenitel AlphaCom intercom exchange are simulated on loopback.
+A Panasonic PBX and a Zenitel AlphaCom intercom exchange are simulated on loopback; a
+3Com NBX sends its frames on a veth pair where the demo may make one (as root).
 
 Where mosquitto is installed, a branch office joins: a second simulated PBX behind
 ``pbx-protocols``' MQTT bridge, which Home Assistant reaches as a remote site.
@@ -32,6 +33,8 @@ from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfi
 from .hass_api import HomeAssistantApi
 from .hass_process import ROOT, HomeAssistantExited, HomeAssistantProcess, prepare_config
 from .mosquitto import MOSQUITTO
+from .nbx_site import MONITOR_SIDE, SIMULATOR_SIDE, NbxSite, why_not
+from .nbx_site import NAMES as NBX_NAMES
 from .provision import (
     ALPHACOM_STATIONS,
     BRANCH_NAMES,
@@ -40,6 +43,7 @@ from .provision import (
     USERNAME,
     ensure_alphacom_entry,
     ensure_dashboard,
+    ensure_nbx_entry,
     ensure_pbx_entry,
     ensure_remote_site,
     remove_unneeded_entries,
@@ -65,6 +69,7 @@ async def provision(
     pbx_port: int,
     alphacom_port: int,
     branch: tuple[int, bool] | None,
+    nbx: NbxSite | None,
 ) -> None:
     """Wait for Home Assistant, then set up the owner, the PBXs and the dashboard.
 
@@ -79,6 +84,9 @@ async def provision(
     await ensure_pbx_entry(api, pbx_port)
     say("Adding the simulated AlphaCom intercom exchange through the config flow")
     await ensure_alphacom_entry(api, alphacom_port)
+    if nbx is not None:
+        say("Adding the simulated 3Com NBX's network monitor through the config flow")
+        await ensure_nbx_entry(api, MONITOR_SIDE, nbx.phones_text, NBX_NAMES)
     if branch is not None:
         say("Adding MQTT and the branch office as a remote PBX through the config flow")
         await ensure_remote_site(api, *branch, BRANCH_NAMES)
@@ -98,6 +106,22 @@ async def start_branch(
     say(f"Branch office: a simulated PBX bridged to mosquitto on 127.0.0.1:{port} as site")
     say(f"{SITE!r} (mosquitto_sub -p {port} -t 'pbx/#' -v shows what it publishes)")
     return port, changed
+
+
+async def start_nbx(stack: contextlib.AsyncExitStack) -> NbxSite | None:
+    """The simulated NBX on a veth pair, if this process may make one."""
+    reason = why_not()
+    if reason is None:
+        try:
+            site = await stack.enter_async_context(NbxSite())
+        except (OSError, RuntimeError) as err:
+            reason = str(err)
+        else:
+            say(f"Simulated 3Com NBX sending on {SIMULATOR_SIDE}; Home Assistant listens on")
+            say(f"{MONITOR_SIDE} (pbx-protocols monitor nbx --interface {MONITOR_SIDE} shows it)")
+            return site
+    say(f"The 3Com NBX is left out: {reason}")
+    return None
 
 
 async def run(args: argparse.Namespace, config_dir: Path) -> int:
@@ -140,6 +164,7 @@ async def serve(
         f"Simulated AlphaCom intercom exchange on 127.0.0.1:{intercom.port} "
         f"(its stations' displays in {config_dir / STATIONS_LOG})"
     )
+    nbx = await start_nbx(stack)
     branch = None
     if MOSQUITTO is None:
         say(
@@ -162,7 +187,7 @@ async def serve(
     async with aiohttp.ClientSession() as session:
         api = HomeAssistantApi(session, base)
         try:
-            await provision(api, hass, simulator.port, intercom.port, branch)
+            await provision(api, hass, simulator.port, intercom.port, branch, nbx)
         finally:
             await api.close()
     print(

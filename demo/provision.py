@@ -20,6 +20,8 @@ ALPHACOM_STATIONS: Final = "301-306"
 ALPHACOM_NAMES: Final = {"301": "Security desk", "306": "Gate intercom"}
 #: The serial (device registry) of an AlphaCom entry starts so.
 _ALPHACOM_SERIAL: Final = "alphacom:"
+#: The serial (device registry) of an NBX entry starts so.
+_NBX_SERIAL: Final = "nbx:"
 VOICE_EXTENSION: Final = "101"
 #: Integrations Home Assistant's onboarding adds by itself, which need the internet; a
 #: configuration directory from an older demo may still hold them.
@@ -111,6 +113,26 @@ async def ensure_alphacom_entry(api: HomeAssistantApi, port: int) -> str:
         },
     )
     await set_options(api, entry_id, ALPHACOM_NAMES, None)
+    return entry_id
+
+
+async def ensure_nbx_entry(
+    api: HomeAssistantApi, interface: str, phones: str, names: Mapping[str, str]
+) -> str:
+    """Add the simulated NBX's monitor through its config flow (again, if it moved)."""
+    for entry, serial in await pbx_entries(api):
+        if not str(serial).startswith(_NBX_SERIAL):
+            continue
+        if entry["state"] == "loaded" and entry["title"] == f"NBX ({interface})":
+            return str(entry["entry_id"])
+        await remove_entry(api, entry["entry_id"])
+    entry_id = await add_pbx(
+        api,
+        {"next_step_id": "nbx"},
+        {"interface": interface, "phones": phones, "sample_voice": False,
+         "allow_display_text": True},
+    )  # fmt: skip
+    await set_options(api, entry_id, names, None)
     return entry_id
 
 

@@ -55,12 +55,12 @@ class Ncp:
     talking_pairs: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
-    def with_phones(cls, count: int, *, vlan: int | None = None) -> Ncp:
-        """Phones 101, 102, ... in slots 0, 1, ..."""
+    def with_phones(cls, count: int, *, first: int = 101, vlan: int | None = None) -> Ncp:
+        """Phones ``first``, ``first`` + 1, ... in slots 0, 1, ..."""
         if not 1 <= count <= MAX_PHONES:
             raise ValueError(f"an update holds 1 to {MAX_PHONES} phones")
         phones = [
-            SimPhone(str(101 + index), index, f"00:e0:bb:00:01:{index + 1:02x}")
+            SimPhone(str(first + index), index, f"00:e0:bb:00:01:{index + 1:02x}")
             for index in range(count)
         ]
         return cls(phones, vlan)
@@ -172,12 +172,16 @@ type Action = tuple[str, tuple[str, ...]]
 
 
 def basic_call(ncp: Ncp, rng: random.Random) -> Iterator[tuple[float, Action]]:
-    """101 calls 102 every 10 s: rings at 1 s, answered at 3 s, hung up at 6 s."""
+    """The first phone calls the second every 10 s.
+
+    The second rings at 1 s, answers at 3 s, and the first hangs up at 6 s.
+    """
+    caller, callee = ncp.phones[0].number, ncp.phones[min(1, len(ncp.phones) - 1)].number
     start = 0.0
     while True:
-        yield start + 1, ("ring", ("101", "102"))
-        yield start + 3, ("answer", ("102",))
-        yield start + 6, ("hang_up", ("101",))
+        yield start + 1, ("ring", (caller, callee))
+        yield start + 3, ("answer", (callee,))
+        yield start + 6, ("hang_up", (caller,))
         start += 10
 
 
