@@ -156,3 +156,72 @@ def test_sampling_lets_about_one_voice_frame_in_64_through():
 def test_the_sample_rate_is_a_power_of_two():
     with pytest.raises(ValueError, match="power of two"):
         nbx_program(voice_sample_rate=60)
+
+
+# -- every frame type through scapy and back, and pcaps ------------------------------------
+
+macs = st.binary(min_size=6, max_size=6).map(lambda b: bytes([b[0] & 0xFE]) + b[1:])
+
+
+@given(
+    ptype=st.sampled_from([b"HH", b"HE", b"HU", b"HR", b"HA"]),
+    dst=macs,
+    orig=macs,
+    seq=st.integers(0, 0xFFFF),
+    vlan=vlans,
+    words=st.tuples(*[st.integers(0, 0xFFFF)] * 3),
+    error=st.integers(0, 0xFFFFFFFF),
+    audio=st.binary(min_size=192, max_size=192),
+)
+def test_every_frame_type_round_trips(ptype, dst, orig, seq, vlan, words, error, audio):
+    from scapy.layers.l2 import Ether
+
+    from pbx_protocols.nbx.layers import NBX, NBXAck, NBXError, NBXVoice
+
+    body = {
+        b"HH": NBXAck(word1=words[0], word2=words[1], device=words[2]),
+        b"HE": NBXError(flag=words[0], channel=words[1], device=words[2], error=error),
+        b"HU": NBXUpdate(),
+        b"HR": NBXRequest(),
+        b"HA": NBXVoice(audio=audio),
+    }[ptype]
+    raw = build(dst.hex(":"), NCP, ptype, orig.hex(":"), seq, body, vlan=vlan)
+    frame = parse_frame(raw)
+    assert (frame.type, frame.orig, frame.seq, frame.dst, frame.vlan) == (
+        ptype, orig, seq, dst, vlan
+    )  # fmt: skip
+    packet = Ether(raw)
+    assert bytes(packet) == raw
+    assert packet[NBX].ptype == ptype
+    decoded = frame_as_json(frame)
+    if ptype == b"HH":
+        assert decoded["words"] == [f"{w:04x}" for w in words]
+    elif ptype == b"HE":
+        assert decoded["words"][3:] == [f"{error >> 16:04x}", f"{error & 0xFFFF:04x}"]
+    elif ptype == b"HA":
+        assert frame.data == audio
+
+
+async def test_pcap_round_trip(tmp_path):
+    from pbx_protocols.nbx.capture import CapturedFrame, PcapWriter, read_pcap
+
+    frames = [
+        CapturedFrame(1_700_000_000.25 + n, build(PHONE, NCP, TYPE_REQUEST, NCP, n, NBXRequest()))
+        for n in range(5)
+    ]
+    writer = PcapWriter(tmp_path / "x.pcap")
+    await writer.write(frames[:2])
+    await writer.write(frames[2:])
+    await writer.close()
+    back = list(read_pcap(tmp_path / "x.pcap"))
+    assert [f.data for f in back] == [f.data for f in frames]
+    assert [round(f.timestamp, 6) for f in back] == [f.timestamp for f in frames]
+
+
+def test_a_file_that_is_no_capture_is_a_clear_error(tmp_path):
+    from pbx_protocols.core.errors import ConnectionFailed
+    from pbx_protocols.nbx.capture import read_pcap
+
+    (tmp_path / "not.pcap").write_bytes(b"hello, this is not a capture")
+    with pytest.raises(ConnectionFailed, match="cannot read"):
+        list(read_pcap(tmp_path / "not.pcap"))
