@@ -8,7 +8,9 @@
 - ``bridge``: 10 sites of 100 extensions through one mosquitto at 500 events/s, simulator
   to remote client callback, and what each bridge process costs;
 - ``alphacom``: AlphaCom simple-link-layer lines decoded per second, and data-link goodput
-  and exactly-once delivery at 0 % and 10 % loss.
+  and exactly-once delivery at 0 % and 10 % loss;
+- ``nbx``: the NBX monitor's CPU while 100 calls' voice crosses a veth pair, against a
+  naive scapy sniffer of the same traffic (needs root).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import alphacom, bridge, home_assistant, latency, panasonic_decode, startup
+from . import alphacom, bridge, home_assistant, latency, nbx, panasonic_decode, startup
 
 BENCHMARKS = {
     "decode": panasonic_decode,
@@ -25,6 +27,7 @@ BENCHMARKS = {
     "ha": home_assistant,
     "bridge": bridge,
     "alphacom": alphacom,
+    "nbx": nbx,
 }
 
 

@@ -67,3 +67,13 @@ def test_alphacom_benchmark():
     assert decode["messages_per_s"] > 0
     assert clean["loss"] == 0 and clean["exactly_once_in_order"]
     assert lossy["loss"] == 0.1 and lossy["exactly_once_in_order"]
+
+
+def test_nbx_benchmark():
+    lines = benchmark("nbx", "--seconds", "2", "--calls", "5")
+    if "skipped" in lines[0]:
+        pytest.skip(lines[0]["skipped"])
+    ours, naive = lines
+    assert (ours["listener"], naive["listener"]) == ("ours", "naive")
+    assert ours["voice_frames_seen"] == 0 and ours["signalling_lost"] == 0
+    assert naive["voice_frames_seen"] > 0
