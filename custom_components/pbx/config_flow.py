@@ -104,13 +104,18 @@ class PbxOptionsFlow(OptionsFlowWithReload):
             return self.async_abort(reason="not_connected")
         errors: dict[str, str] = {}
         options = self.config_entry.options
+        hardware = HARDWARE_TYPES[self.config_entry.data[CONF_HARDWARE]]
         if user_input is not None:
+            if hardware.check_options is not None:
+                errors.update(hardware.check_options(user_input))
             prefixes = [p.strip() for p in (user_input.get(CONF_PREFIXES) or "").split(",")]
             prefixes = [p for p in prefixes if p]
             if any(not _PREFIX.fullmatch(prefix) for prefix in prefixes):
                 errors[CONF_PREFIXES] = "malformed_prefixes"
-            else:
+            if not errors:
                 self._options = {
+                    # A hardware setting left out keeps the entry's (the data's) value.
+                    **{k: user_input[k] for k in hardware.option_fields if k in user_input},
                     CONF_EXTENSIONS: user_input.get(CONF_EXTENSIONS) or [],
                     CONF_PREFIXES: prefixes,
                     CONF_VOICE_EXTENSION: user_input.get(CONF_VOICE_EXTENSION),
@@ -136,9 +141,14 @@ class PbxOptionsFlow(OptionsFlowWithReload):
                     SelectSelectorConfig(options=select, mode=SelectSelectorMode.DROPDOWN)
                 ),
                 probatio.Optional(CONF_LINK_TIMEOUT): _LINK_TIMEOUT,
+                **{probatio.Optional(key): field for key, field in hardware.option_fields.items()},
             }
         )
         suggested = user_input or {
+            **{
+                key: options.get(key, self.config_entry.data.get(key))
+                for key in hardware.option_fields
+            },
             CONF_EXTENSIONS: options.get(CONF_EXTENSIONS) or [],
             CONF_PREFIXES: ", ".join(options.get(CONF_PREFIXES) or []),
             CONF_VOICE_EXTENSION: options.get(CONF_VOICE_EXTENSION),

@@ -155,11 +155,12 @@ async def test_display_text_is_refused_unless_allowed(hass: HomeAssistant, ncp):
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": result["result"].entry_id}
     )
     assert flow["step_id"] == "reconfigure_nbx"
-    done = await hass.config_entries.flow.async_configure(
-        flow["flow_id"], user_input(allow_display_text=True)
-    )
+    reconfigured = user_input(allow_display_text=True)
+    del reconfigured[CONF_PHONES]  # the phones list is an option now
+    done = await hass.config_entries.flow.async_configure(flow["flow_id"], reconfigured)
     assert done["reason"] == "reconfigure_successful"
     assert result["result"].data[CONF_ALLOW_DISPLAY_TEXT] is True
+    assert result["result"].data[CONF_PHONES] == PHONES.strip()  # kept
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(result["result"].entry_id)
 
@@ -195,3 +196,26 @@ async def test_without_raw_sockets_a_repair_issue_says_how_to_grant_them(
         await hass.config_entries.async_reload(entry.entry_id)
         assert ir.async_get(hass).async_get_issue(DOMAIN, f"{entry.entry_id}_repair") is None
         await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_phones_list_in_the_options(hass: HomeAssistant, ncp):
+    form = await start(hass)
+    result = await hass.config_entries.flow.async_configure(form["flow_id"], user_input(phones=""))
+    entry = result["result"]
+    await hass.async_block_till_done()
+    await wait_until(lambda: line(hass, "slot_1") is not None, timeout=5)
+    assert line(hass, "102") is None  # not mapped: the phone is "slot 1" and its MAC
+    options = await hass.config_entries.options.async_init(entry.entry_id)
+    bad = await hass.config_entries.options.async_configure(
+        options["flow_id"], {CONF_PHONES: "102; 77"}
+    )
+    assert bad["errors"] == {CONF_PHONES: "invalid_phones"}
+    names = await hass.config_entries.options.async_configure(
+        options["flow_id"], {CONF_PHONES: "102; 1; 00:e0:bb:00:01:02"}
+    )
+    assert names["step_id"] == "names"
+    await hass.config_entries.options.async_configure(names["flow_id"], {})
+    await hass.async_block_till_done()
+    assert entry.options[CONF_PHONES] == "102; 1; 00:e0:bb:00:01:02"
+    await wait_until(lambda: line(hass, "102") == "idle", timeout=5)
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -43,5 +43,8 @@ def create_client(
     hass: HomeAssistant, data: Mapping[str, Any], options: Mapping[str, Any] | None = None
 ) -> PbxClient:
     """Build the library client for a config entry's data and options."""
-    link_timeout = float((options or {}).get(CONF_LINK_TIMEOUT) or DEAD_LINK_TIMEOUT)
-    return HARDWARE_TYPES[data[CONF_HARDWARE]].create_client(hass, data, link_timeout)
+    options = options or {}
+    link_timeout = float(options.get(CONF_LINK_TIMEOUT) or DEAD_LINK_TIMEOUT)
+    hardware = HARDWARE_TYPES[data[CONF_HARDWARE]]
+    settings = {**data, **{key: options[key] for key in hardware.option_fields if key in options}}
+    return hardware.create_client(hass, settings, link_timeout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlow
@@ -51,6 +51,11 @@ class HardwareType:
     #: The repair issue (its translation key) a connection error calls for, if the user
     #: must change something outside Home Assistant (a capability, say).
     repair_issue: Callable[[PbxError], str | None] | None = None
+    #: Settings of the entry's data the options flow offers too (key -> selector); the
+    #: options' value wins over the data's.
+    option_fields: Mapping[str, Any] = field(default_factory=dict)
+    #: Checks those settings: {key: error key} for each one that is wrong.
+    check_options: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
 
 
 class HardwareSteps(ConfigFlow):

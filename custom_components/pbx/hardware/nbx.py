@@ -54,8 +54,25 @@ def _needs_repair(error: PbxError) -> str | None:
     return ISSUE_RAW_SOCKETS if isinstance(error, RawSocketNotPermitted) else None
 
 
+_PHONES: Final = TextSelector(TextSelectorConfig(multiline=True))
+
+
+def _check_options(options: Mapping[str, Any]) -> dict[str, str]:
+    try:
+        parse_phones(options.get(CONF_PHONES) or "")
+    except InvalidInput:
+        return {CONF_PHONES: "invalid_phones"}
+    return {}
+
+
 NBX: Final = HardwareType(
-    HARDWARE_NBX, _client, reconfigure_step="reconfigure_nbx", repair_issue=_needs_repair
+    HARDWARE_NBX,
+    _client,
+    reconfigure_step="reconfigure_nbx",
+    repair_issue=_needs_repair,
+    # Phones come and go: their list is an option (Configure), not only a setup field.
+    option_fields={CONF_PHONES: _PHONES},
+    check_options=_check_options,
 )
 
 
@@ -71,10 +88,12 @@ class NbxSteps(HardwareSteps):
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
+            entry_data = self._get_reconfigure_entry().data if reconfigure else {}
+            phones = user_input.get(CONF_PHONES, entry_data.get(CONF_PHONES)) or ""
             data = {
                 CONF_HARDWARE: HARDWARE_NBX,
                 CONF_INTERFACE: user_input[CONF_INTERFACE].strip(),
-                CONF_PHONES: (user_input.get(CONF_PHONES) or "").strip(),
+                CONF_PHONES: phones.strip(),
                 CONF_SAMPLE_VOICE: bool(user_input.get(CONF_SAMPLE_VOICE)),
                 CONF_ALLOW_DISPLAY_TEXT: bool(user_input.get(CONF_ALLOW_DISPLAY_TEXT)),
             }
@@ -89,18 +108,18 @@ class NbxSteps(HardwareSteps):
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(title=f"NBX ({data[CONF_INTERFACE]})", data=data)
         interfaces = await self.hass.async_add_executor_job(_interfaces)
-        schema = probatio.Schema(
-            {
-                probatio.Required(CONF_INTERFACE): SelectSelector(
-                    SelectSelectorConfig(
-                        options=interfaces, custom_value=True, mode=SelectSelectorMode.DROPDOWN
-                    )
-                ),
-                probatio.Optional(CONF_PHONES): TextSelector(TextSelectorConfig(multiline=True)),
-                probatio.Optional(CONF_SAMPLE_VOICE, default=False): BooleanSelector(),
-                probatio.Optional(CONF_ALLOW_DISPLAY_TEXT, default=False): BooleanSelector(),
-            }
-        )
+        fields: dict[Any, Any] = {
+            probatio.Required(CONF_INTERFACE): SelectSelector(
+                SelectSelectorConfig(
+                    options=interfaces, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                )
+            ),
+            probatio.Optional(CONF_SAMPLE_VOICE, default=False): BooleanSelector(),
+            probatio.Optional(CONF_ALLOW_DISPLAY_TEXT, default=False): BooleanSelector(),
+        }
+        if not reconfigure:  # afterwards the phones list is an option
+            fields[probatio.Optional(CONF_PHONES)] = _PHONES
+        schema = probatio.Schema(fields)
         suggested = user_input
         if suggested is None and reconfigure:
             suggested = dict(self._get_reconfigure_entry().data)
