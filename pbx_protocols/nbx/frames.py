@@ -246,6 +246,7 @@ def frame_as_json(frame: NbxFrame) -> dict[str, Any]:
         out["table_type"] = f"0x{update.table_type:04x}"
         out["table_size"] = update.table_size
         out["slots"] = {str(slot): value for slot, value in update.slots.items()}
+        out["phones_online"] = len(update.slots)
     elif frame.type == TYPE_REQUEST:
         request = parse_request(frame)
         out["ring"] = request.ring

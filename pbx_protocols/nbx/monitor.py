@@ -1,7 +1,9 @@
 """What the NBX's frames say about its phones, as vendor-neutral line states and events.
 
-- **Online/offline** from the NCP's HU updates: a slot with a non-zero nibble is online; a
-  phone missing from updates for ``offline_after`` seconds goes offline.
+- **Online/offline** from the NCP's HU updates: a slot with a non-zero nibble is online
+  (an ``online`` event the first time, too); a phone missing from updates for
+  ``offline_after`` seconds goes offline. A phone known by slot is offline until an update
+  names it.
 - **Ringing** from an HR frame that tells a phone to ring; the caller's number is read
   from the display text where the display shows it.
 - **Talking** from the call-timer display mode, or from sampled voice frames.
@@ -165,6 +167,8 @@ class NbxMonitor:
         for entry in self.directory.entries:
             tracker.add_extension(entry.number, entry.name)
             self._phones[entry.number] = _Phone(entry.number, mac=entry.mac)
+            if entry.slot is not None:
+                tracker.set_online(entry.number, False)  # until an update names its slot
 
     def mac_of(self, number: str) -> bytes | None:
         """A phone's MAC, configured or seen."""
@@ -178,7 +182,7 @@ class NbxMonitor:
 
     # -- which phone ----------------------------------------------------------------------
 
-    def _phone(self, number: str | None) -> _Phone | None:
+    def _phone(self, number: str | None, *, by_slot: bool = False) -> _Phone | None:
         if number is None:
             return None
         phone = self._phones.get(number)
@@ -187,10 +191,12 @@ class NbxMonitor:
                 return None
             phone = self._phones[number] = _Phone(number)
             self.tracker.add_extension(number)
+            if by_slot:  # the update that named it says it is online (an event)
+                self.tracker.set_online(number, False)
         return phone
 
     def _by_slot(self, slot: int) -> _Phone | None:
-        return self._phone(self.directory.by_slot.get(slot) or f"slot-{slot}")
+        return self._phone(self.directory.by_slot.get(slot) or f"slot-{slot}", by_slot=True)
 
     def _by_mac(self, mac: bytes) -> _Phone | None:
         if mac[0] & 0x01:  # broadcast or multicast: no one phone
@@ -229,6 +235,8 @@ class NbxMonitor:
         if phone is None:
             return []
         request = parse_request(frame)
+        # The NCP talks to the phone: it is on the network.
+        events = self.tracker.set_online(phone.number, True)
         phone.mac = frame.dst
         phone.last_request = frame
         caller = self._caller(request.display_lines) if request.ringing else None
@@ -239,7 +247,7 @@ class NbxMonitor:
             # The display showed this call's timer, and now the idle screen: the call is
             # over, whatever voice is still on its way.
             phone.voice_at = None
-        return self._settle(phone, now, caller=caller)
+        return events + self._settle(phone, now, caller=caller)
 
     def _voice(self, frame: NbxFrame, now: float) -> list[CallEvent]:
         events: list[CallEvent] = []
@@ -247,6 +255,7 @@ class NbxMonitor:
             phone = self._by_mac(mac)
             if phone is not None:
                 phone.voice_at = now
+                events += self.tracker.set_online(phone.number, True)
                 events += self._settle(phone, now)
         return events
 
@@ -330,7 +339,9 @@ def replay_monitor(
 ) -> NbxMonitor:
     """A monitor whose events carry the recorded time of the frame that caused them."""
     holder: list[NbxMonitor] = []
-    tracker = CallTracker(clock=lambda: datetime.fromtimestamp(holder[0].now, UTC))
+    tracker = CallTracker(
+        clock=lambda: datetime.fromtimestamp(holder[0].now if holder else 0.0, UTC)
+    )
     monitor = NbxMonitor(
         tracker, phones, offline_after=offline_after, caller_patterns=caller_patterns
     )

@@ -48,11 +48,12 @@ def test_basic_call_with_the_phones_mapped():
     monitor = replay_monitor(PHONES)
     got = stories(follow(monitor, 9))
     assert got["102"] == [
+        ("online", "idle", None),  # the first update names its slot
         ("ringing", "ringing", "101"),
         ("answered", "talking", "101"),
         ("ended", "idle", "101"),
     ]
-    assert [kind for kind, _, _ in got["101"]] == ["answered", "ended"]
+    assert [kind for kind, _, _ in got["101"]] == ["online", "answered", "ended"]
     assert monitor.tracker.snapshot("101").name == "Reception"
 
 
@@ -73,6 +74,8 @@ def test_voice_alone_shows_talking_and_ends_after_silence():
     voice = build(phone, other, TYPE_VOICE, other, 2, NBXVoice())
     events = monitor.frame(parse_frame(voice), 1.0)
     assert {(e.extension, e.kind.value) for e in events} == {
+        ("101", "online"),  # offline until an update named them; voice says otherwise
+        ("102", "online"),
         ("101", "answered"),
         ("102", "answered"),
     }
@@ -86,7 +89,9 @@ def test_voice_alone_shows_talking_and_ends_after_silence():
 def test_the_idle_screen_ends_a_timed_call_at_once_despite_voice():
     monitor = replay_monitor(PHONES)
     events = follow(monitor, 9, voice=True)
-    assert [kind for kind, _, _ in stories(events)["102"]] == ["ringing", "answered", "ended"]
+    assert [kind for kind, _, _ in stories(events)["102"]] == [
+        "online", "ringing", "answered", "ended"
+    ]  # fmt: skip
     (ended,) = [e for e in events if e.extension == "102" and e.kind.value == "ended"]
     assert ended.timestamp.timestamp() == 6.0  # the hang-up, not the last voice + 6 s
 
