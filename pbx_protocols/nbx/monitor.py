@@ -51,12 +51,14 @@ MAX_SLOT: Final = 23
 
 CALLER_PATTERNS: Final = (
     r"(?:call(?:ing)?\s+from|from|caller|cid)\s*:?\s*(?P<number>\+?[0-9*#]{2,24})",
+    r"(?:connected(?:\s+to)?|calling|to)\s*:?\s*(?P<number>\+?[0-9*#]{2,24})",
     r"^\s*(?P<number>\+?[0-9]{2,24})\b",
 )
-"""Unverified: what a stock NBX display shows for an incoming call is not documented. These
-defaults take the number after "Call from", "From", "Caller" or "CID", else a number at the
-start of a line; a site's own patterns (a regex with a group named ``number``) replace
-them."""
+"""Unverified: what a stock NBX display shows during a call is not documented. These
+defaults take, while a phone rings, the caller after "Call from", "From", "Caller" or
+"CID", and in a call the other party after "Connected (to)", "Calling" or "To"; else a
+number at the start of a line. A site's own patterns (regexes with a group named
+``number``) replace them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +241,9 @@ class NbxMonitor:
         events = self.tracker.set_online(phone.number, True)
         phone.mac = frame.dst
         phone.last_request = frame
-        caller = self._caller(request.display_lines) if request.ringing else None
+        # Ringing, the display names the caller; in a call, the other party.
+        shown = self._caller(request.display_lines) if request.ringing or request.timer else None
+        caller = shown if request.ringing else None
         phone.ringing = request.ringing
         phone.timer = bool(request.timer)
         phone.timer_seen = phone.timer_seen or phone.timer
@@ -247,7 +251,7 @@ class NbxMonitor:
             # The display showed this call's timer, and now the idle screen: the call is
             # over, whatever voice is still on its way.
             phone.voice_at = None
-        return events + self._settle(phone, now, caller=caller)
+        return events + self._settle(phone, now, caller=caller, peer=shown)
 
     def _voice(self, frame: NbxFrame, now: float) -> list[CallEvent]:
         events: list[CallEvent] = []
@@ -279,7 +283,9 @@ class NbxMonitor:
             phone.voice_at is not None and now - phone.voice_at <= VOICE_IDLE_AFTER
         )
 
-    def _settle(self, phone: _Phone, now: float, *, caller: str | None = None) -> list[CallEvent]:
+    def _settle(
+        self, phone: _Phone, now: float, *, caller: str | None = None, peer: str | None = None
+    ) -> list[CallEvent]:
         """Bring the phone's one call in line with its ring, timer and voice."""
         talking = self._talking(phone, now)
         if not phone.ringing and not talking:
@@ -297,7 +303,7 @@ class NbxMonitor:
             state,
             direction=direction,
             calling=caller,
-            peer=caller,
+            peer=peer or caller,
         )
 
     def replay(self, frames: Iterable[tuple[float, bytes]]) -> Iterator[CallEvent]:

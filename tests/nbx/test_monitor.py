@@ -53,7 +53,12 @@ def test_basic_call_with_the_phones_mapped():
         ("answered", "talking", "101"),
         ("ended", "idle", "101"),
     ]
-    assert [kind for kind, _, _ in got["101"]] == ["online", "answered", "ended"]
+    # The caller's display names the other party once connected.
+    assert got["101"] == [
+        ("online", "idle", None),
+        ("answered", "talking", "102"),
+        ("ended", "idle", "102"),
+    ]
     assert monitor.tracker.snapshot("101").name == "Reception"
 
 
