@@ -227,11 +227,14 @@ class SessionDispatch:
     async def _open(self) -> None:
         client_end, self.pbx_end = memory_link_pair("fuzz", capacity=100_000)
         events = Events()
-        self.session = CstaSession(
-            client_end,
-            on_event=events.mapper.apply,
-            on_record=lambda report: call_records(report, lambda: datetime.now(UTC)),
-        )
+
+        def on_event(report: dict[str, Any]) -> None:
+            events.mapper.apply(report)
+
+        def on_record(report: dict[str, Any]) -> None:
+            call_records(report, lambda: datetime.now(UTC))
+
+        self.session = CstaSession(client_end, on_event=on_event, on_record=on_record)
         opening = asyncio.ensure_future(self.session.open())
         await self.pbx_end.receive()  # the AARQ
         await self.pbx_end.send(bytes.fromhex(json.loads(VECTORS.read_text())["vectors"][1]["hex"]))
@@ -245,7 +248,7 @@ class SessionDispatch:
         for data in batch:
             await self.pbx_end.send(data)
         if self.session.closed:  # an Abort or Release in the batch ended it: fine
-            return self._reader_failure() or await self._reopen()
+            return await self._failure_or_reopen()
         probe = asyncio.ensure_future(self.session.invoke(Opcode.SYSTEM_STATUS, None))
         while not probe.done():
             try:
@@ -258,7 +261,14 @@ class SessionDispatch:
                 break
         with contextlib.suppress(PbxError, asyncio.CancelledError):
             await probe
-        return self._reader_failure() or (await self._reopen() if self.session.closed else None)
+        return await self._failure_or_reopen()
+
+    async def _failure_or_reopen(self) -> str | None:
+        """The reader's failure, if it failed; else a fresh session if this one ended."""
+        failure = self._reader_failure()
+        if failure is None and self.session.closed:
+            await self._reopen()
+        return failure
 
     def close(self) -> None:
         """End the session and its event loop."""

@@ -23,8 +23,25 @@ from typing import Any, Final
 
 from pbx_protocols.core.errors import PbxError
 
+from . import alphacom, nbx, panasonic
 from .inputs import inputs
-from .panasonic import SessionDispatch, rng_for, seeds, targets, wraps
+from .panasonic import SessionDispatch, rng_for
+
+#: Each stack's fuzz module: its seeds, the places adversarial content goes, its targets.
+STACKS: Final = (panasonic, alphacom, nbx)
+
+
+def targets() -> dict[str, Callable[[bytes], None]]:
+    """Every synchronous target of every stack, by name."""
+    return {name: target for stack in STACKS for name, target in stack.targets().items()}
+
+
+def _stack_of(name: str) -> Any:  # noqa: ANN401  # a fuzz module
+    for stack in STACKS:
+        if name in stack.targets() or (stack is panasonic and name == "session-dispatch"):
+            return stack
+    raise KeyError(name)
+
 
 SLOW_SECONDS: Final = 0.1
 #: Resident memory a target may gain between a tenth of its run and the end.
@@ -39,9 +56,9 @@ def rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _wrapped(rng_seed: int) -> Callable[[bytes], bytes]:
-    """Puts adversarial content into a randomly chosen place of a PDU."""
-    options = wraps()
+def _wrapped(rng_seed: int, stack: Any) -> Callable[[bytes], bytes]:  # noqa: ANN401
+    """Puts adversarial content into a randomly chosen place of a PDU of the stack."""
+    options = stack.wraps()
     rng = random.Random(rng_seed)
     return lambda content: rng.choice(options)(content)
 
@@ -58,7 +75,8 @@ def run_target(name: str, count: int, seed: int) -> dict[str, Any]:
 
 def _run_target(name: str, count: int, seed: int) -> dict[str, Any]:
     rng = rng_for(name, seed)
-    corpus = seeds()
+    stack = _stack_of(name)
+    corpus = stack.seeds()
     kinds: Counter[str] = Counter()
     outcome: Counter[str] = Counter()
     findings: list[dict[str, str]] = []
@@ -74,7 +92,7 @@ def _run_target(name: str, count: int, seed: int) -> dict[str, Any]:
         if len(findings) < MAX_FINDINGS:
             findings.append({"problem": problem, "hex": data[:512].hex()})
 
-    for index, (kind, data) in enumerate(inputs(rng, count, corpus, _wrapped(seed))):
+    for index, (kind, data) in enumerate(inputs(rng, count, corpus, _wrapped(seed, stack))):
         kinds[kind] += 1
         if index == count // 10:
             gc.collect()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fuzz.panasonic import targets
-from fuzz.runner import run_target
+from fuzz.runner import run_target, targets
 
 
 @pytest.mark.parametrize("name", [*targets(), "session-dispatch"])

@@ -14,6 +14,7 @@ timers are not, and they are :data:`ISO1745_PROFILE`, one named constant.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum, auto
@@ -92,6 +93,9 @@ class Control(Enum):
 type Token = Enquiry | TextBlock | Control
 
 _CONTROLS: Final = {EOT: Control.EOT, ACK: Control.ACK, NAK: Control.NAK}
+#: What ends a text block, and what ends an address (any control character).
+_BLOCK_END: Final = re.compile(rb"[\x03\x04]")
+_CONTROL: Final = re.compile(rb"[\x00-\x1f]")
 
 
 def block_check(block: bytes) -> int:
@@ -132,42 +136,58 @@ class Scanner:
     def feed(self, data: bytes) -> list[Token]:
         """Tokens completed by ``data``."""
         tokens: list[Token] = []
-        for byte in data:
+        index, length = 0, len(data)
+        while index < length:
             if self._awaiting_check:
                 assert self._block is not None
                 block, self._block, self._awaiting_check = bytes(self._block), None, False
                 text = block[block.rfind(STX) + 1 : -1]  # after the header, without ETX
-                tokens.append(TextBlock(text, block_check(block) == byte))
+                tokens.append(TextBlock(text, block_check(block) == data[index]))
+                index += 1
             elif self._block is not None:
-                self._in_block(byte, tokens)
-            elif byte in (SOH, STX):
-                self._block = bytearray()
-                self._address.clear()
-            elif byte == ENQ:
-                tokens.append(Enquiry(bytes(self._address)))
-                self._address.clear()
-            elif byte in _CONTROLS:
-                tokens.append(_CONTROLS[byte])
-                self._address.clear()
-            elif byte < 0x20:
-                self._address.clear()  # other control characters end an address
+                index = self._in_block(data, index, tokens)
             else:
-                self._address.append(byte)
-                del self._address[:-MAX_ADDRESS]
+                index = self._neutral(data, index, tokens)
         return tokens
 
-    def _in_block(self, byte: int, tokens: list[Token]) -> None:
+    def _in_block(self, data: bytes, index: int, tokens: list[Token]) -> int:
+        """Take block bytes up to ETX (then the check) or EOT (the sender gave up)."""
         assert self._block is not None
-        if byte == EOT:  # the sender gave up on the block
-            self._block = None
-            tokens.append(Control.EOT)
-            return
-        self._block.append(byte)
-        if byte == ETX:
-            self._awaiting_check = True
-        elif len(self._block) > MAX_BLOCK:
+        found = _BLOCK_END.search(data, index)
+        end = found.start() if found is not None else len(data)
+        self._block += data[index:end]
+        if len(self._block) > MAX_BLOCK:
             self._block = None
             self.overflows += 1
+            return end  # what follows is read as noise until a control character
+        if found is None:
+            return end
+        if data[end] == ETX:
+            self._block.append(ETX)
+            self._awaiting_check = True
+        else:
+            self._block = None
+            tokens.append(Control.EOT)
+        return end + 1
+
+    def _neutral(self, data: bytes, index: int, tokens: list[Token]) -> int:
+        """Address characters up to the next control character, then that character."""
+        found = _CONTROL.search(data, index)
+        end = found.start() if found is not None else len(data)
+        if end > index:  # printable: an address (its last characters count)
+            self._address += data[max(index, end - MAX_ADDRESS) : end]
+            del self._address[:-MAX_ADDRESS]
+        if found is None:
+            return end
+        byte = data[end]
+        if byte in (SOH, STX):
+            self._block = bytearray()
+        elif byte == ENQ:
+            tokens.append(Enquiry(bytes(self._address)))
+        elif byte in _CONTROLS:
+            tokens.append(_CONTROLS[byte])
+        self._address.clear()  # any control character ends an address
+        return end + 1
 
 
 # -- the slave -----------------------------------------------------------------------------

@@ -91,6 +91,7 @@ class LinkLayer(ABC):
 #: spaces, quotes and the checksum. Longer input is noise and is dropped.
 MAX_LINE: Final = 512
 _HEX_PAIR = re.compile(rb"[0-9A-Fa-f]{2}")
+_LINE_END = re.compile(rb"[\r\n]")
 
 
 def parse_simple_line(line: bytes) -> bytes:
@@ -161,25 +162,30 @@ class SimpleLinkLayer(LinkLayer):
     def receive(self, data: bytes, now: float) -> list[bytes]:
         """Complete lines in ``data`` as messages."""
         messages: list[bytes] = []
-        self._buffer += data
-        while True:
-            ends = [i for i in (self._buffer.find(b"\r"), self._buffer.find(b"\n")) if i >= 0]
-            if not ends:
-                break
-            end = min(ends)
-            line = bytes(self._buffer[:end]).strip(b" \t\x00")
-            del self._buffer[: end + 1]
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        # One pass over the buffer, cut once at the end (cutting per line would move the
+        # rest of a large chunk once per line).
+        while (found := _LINE_END.search(buffer, start)) is not None:
+            end = found.start()
+            line = bytes(buffer[start:end]).strip(b" \t\x00")
+            start = end + 1
             if self._overflowed:
                 self._overflowed = False
                 continue
             if not line:
                 continue
+            if len(line) > MAX_LINE:  # no message is that long: noise, not worth parsing
+                self.counters.drop(f"a line longer than {MAX_LINE} characters")
+                continue
             try:
                 messages.append(parse_simple_line(line))
             except ProtocolError as err:
                 self.counters.drop(err.message, checksum=err.message.startswith("checksum"))
-        if len(self._buffer) > MAX_LINE:
-            self._buffer.clear()
+        del buffer[:start]
+        if len(buffer) > MAX_LINE:
+            buffer.clear()
             self._overflowed = True  # the rest of that line, up to its CR, is noise too
             self.counters.drop(f"a line longer than {MAX_LINE} characters")
         return messages

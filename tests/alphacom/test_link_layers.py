@@ -63,6 +63,15 @@ def test_an_endless_line_is_dropped_not_kept():
     assert layer.receive(b"BBB\r" + format_simple_line(MESSAGES[0]), 0) == [MESSAGES[0]]
 
 
+def test_a_long_complete_line_is_dropped_unparsed():
+    # A valid-looking line too long for any message, arriving whole in one chunk.
+    layer = SimpleLinkLayer()
+    huge = format_simple_line(bytes(MAX_LINE))
+    assert layer.receive(huge + format_simple_line(MESSAGES[1]), 0) == [MESSAGES[1]]
+    assert layer.counters.dropped == 1
+    assert layer.counters.last_error == f"a line longer than {MAX_LINE} characters"
+
+
 @given(st.binary(min_size=1, max_size=64))
 def test_simple_link_layer_round_trip(message):
     line = format_simple_line(message)
