@@ -10,7 +10,7 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from . import PbxConfigEntry
-from .const import CONF_NAMES, CONF_USB_SERIAL_NUMBER
+from .const import CONF_NAMES, CONF_PHONES, CONF_USB_SERIAL_NUMBER
 
 #: Logins, addresses and people's phone numbers stay out of reports users post publicly.
 TO_REDACT = {
@@ -19,6 +19,7 @@ TO_REDACT = {
     CONF_HOST,
     CONF_USB_SERIAL_NUMBER,
     CONF_NAMES,
+    CONF_PHONES,  # names of people beside their phones
     "calling",
     "called",
     "peer",
@@ -48,6 +49,7 @@ async def async_get_config_entry_diagnostics(
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "pbx": {**asdict(client.info), "connection_state": client.connection_state.value},
             "capabilities": sorted(c.value for c in client.capabilities),
+            "link": client.link_statistics(),
             "shown_extensions": hub.shown_extensions,
             "extensions": extensions,
         },

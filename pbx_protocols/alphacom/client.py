@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Final
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
 
 from ..core.client import PbxClient, Session
 from ..core.errors import ConnectionClosed, ConnectionFailed, InvalidInput, PbxError
@@ -23,7 +23,7 @@ from ..core.watchdog import DEAD_LINK_TIMEOUT
 from .codec import Packet
 from .datatypes import NetObjRef, encode_bcd
 from .events import BroadcastMapper
-from .link_layer import LinkLayerKind
+from .link_layer import AutoLinkLayer, LinkLayerKind
 from .messages import (
     CSF_RETURN_ACK,
     GET_DEVICE_ID,
@@ -127,6 +127,7 @@ class AlphaComClient(PbxClient):
         )
         self.config = config
         self.device_info: DeviceInfo | None = None
+        self._link: PduLink | None = None
         self._mapper = BroadcastMapper(self.tracker, config.node, learn=config.learn_stations)
         for number in config.stations:
             self.tracker.add_extension(number)
@@ -142,6 +143,19 @@ class AlphaComClient(PbxClient):
         unique_id = f"alphacom:{self.config.where}:node{self.config.node}"
         return PbxInfo("Zenitel", model, unique_id, self.name, firmware)
 
+    def link_statistics(self) -> dict[str, Any]:
+        """The link layer in use and what it dropped or repeated."""
+        link = self._link
+        if not isinstance(link, AlphaComLink):
+            return {}
+        layer = link.layer
+        settled = layer.settled if isinstance(layer, AutoLinkLayer) else layer
+        return {
+            "link_layer": settled.kind.value if settled is not None else "detecting",
+            "bytes_received": link.bytes_received,
+            **asdict(layer.counters),
+        }
+
     # -- session ------------------------------------------------------------------------
 
     async def _open_link(self) -> PduLink:
@@ -154,7 +168,7 @@ class AlphaComClient(PbxClient):
         return await open_serial(config.serial, config.link, baud_rate=config.baud_rate)
 
     async def _open_session(self) -> AlphaComSession:
-        link = await self._open_link()
+        link = self._link = await self._open_link()
         # No station states can be read back: calls seen on an earlier link are over for
         # us (their ends were broadcast while we were away); broadcasts from now on count.
         for number in self.tracker.extension_numbers:

@@ -197,6 +197,10 @@ class PbxClient(ABC):
         """Numbers of every known extension."""
         return self.tracker.extension_numbers
 
+    def link_statistics(self) -> dict[str, Any]:
+        """Counters of the link for diagnostics: what was dropped, repeated or lost."""
+        return {}
+
     def supports(self, capability: Capability) -> bool:
         """Whether this client can perform ``capability`` on its PBX."""
         return capability in self.capabilities

@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import asdict, dataclass
+from typing import Any, Final
 
 from ..core.client import PbxClient
 from ..core.errors import ConnectionClosed, ConnectionFailed, InvalidInput, PbxError
@@ -172,6 +172,18 @@ class NbxClient(PbxClient):
         ncp = self.monitor.ncp
         unique_id = f"nbx:{mac_text(ncp)}" if ncp else f"nbx:{self.config.interface}"
         return PbxInfo("3Com", "NBX", unique_id, self.name)
+
+    def link_statistics(self) -> dict[str, Any]:
+        """Frames received, dropped by the kernel or the queue, and unreadable."""
+        session = self._session
+        if isinstance(session, NbxSession):
+            self.statistics_updated(session.capture.update_statistics())
+        return {
+            "interface": self.config.interface,
+            "voice_sampling": self.config.voice_sample_rate,
+            **asdict(self.statistics),
+            "unreadable_frames": self.monitor.unparsable,
+        }
 
     # -- session ------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from custom_components.pbx.const import (
     DOMAIN,
     EVENT_CALL,
 )
+from custom_components.pbx.diagnostics import async_get_config_entry_diagnostics
 from pbx_protocols.alphacom import LinkLayerKind
 from pbx_protocols.alphacom.simulator import AlphaComSimulator, SimulatorConfig
 from tests.common import wait_until
@@ -172,6 +173,11 @@ async def test_serial_flow_over_a_real_pty(hass: HomeAssistant, socket_enabled, 
             blocking=True,
         )
         await wait_until(lambda: exchange.station("101")["display"] == "Serial OK")
+        # Diagnostics name the link layer in use and what it dropped or repeated.
+        report = await async_get_config_entry_diagnostics(hass, result["result"])
+        assert report["link"]["link_layer"] == link.value
+        assert report["link"]["bytes_received"] > 0
+        assert {"dropped", "bad_checksum", "retransmitted"} <= set(report["link"])
         await hass.config_entries.async_unload(result["result"].entry_id)
 
 

@@ -25,6 +25,7 @@ from custom_components.pbx.const import (
     EVENT_CALL,
     HARDWARE_NBX,
 )
+from custom_components.pbx.diagnostics import async_get_config_entry_diagnostics
 from pbx_protocols.nbx.capture import LiveCapture, open_raw_socket, open_send_socket
 from pbx_protocols.nbx.frames import TYPE_REQUEST, parse_frame, parse_request
 from pbx_protocols.nbx.simulator import Ncp, SimulatorConfig, run_on_interface
@@ -96,6 +97,11 @@ async def test_flow_entities_events_and_display_text(hass: HomeAssistant, ncp):
     assert ringing.data["caller"] == "101"
     await wait_until(lambda: line(hass, "102") == "talking", timeout=5)
     await wait_until(lambda: line(hass, "102") == "idle", timeout=6)
+    # Diagnostics: what the capture received and dropped; the phones list is redacted.
+    report = await async_get_config_entry_diagnostics(hass, result["result"])
+    assert report["link"]["received"] > 0
+    assert report["link"]["kernel_dropped"] == report["link"]["queue_dropped"] == 0
+    assert report["entry"]["data"][CONF_PHONES] == "**REDACTED**"
     # Unmapped phones appear under their slot.
     assert line(hass, "slot_2") == "idle"
     # The one active feature, enabled in this entry: the text reaches the phone's MAC.
