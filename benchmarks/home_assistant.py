@@ -54,6 +54,17 @@ STOP_GRACE: Final = 120.0
 #: Quiet time after start-up before memory and CPU are read.
 SETTLE: Final = 2.0
 DRAIN: Final = 5.0
+#: What the README advises a large site to add: the recorder leaves out the lines' and call
+#: entities' states and the call events (the logbook and history then lack them).
+RECORDER_WITHOUT_PBX: Final = """\
+recorder:
+  exclude:
+    entity_globs:
+      - sensor.*_line
+      - event.*_call
+    event_types:
+      - pbx_call_event
+"""
 
 
 def emit(line: dict[str, Any]) -> None:
@@ -145,7 +156,9 @@ async def started(api: HomeAssistantApi, hass: HomeAssistantProcess) -> None:
     await asyncio.sleep(SETTLE)
 
 
-async def measure(extensions: int, rates: tuple[int, ...], seconds: float, work: Path) -> None:
+async def measure(
+    extensions: int, rates: tuple[int, ...], seconds: float, work: Path, recorder: str
+) -> None:
     """Everything for one office size, in a fresh Home Assistant.
 
     Memory and the entry's load time are read after a restart with the PBX configured, as
@@ -153,9 +166,12 @@ async def measure(extensions: int, rates: tuple[int, ...], seconds: float, work:
     at start (added later, 2,000 entities overflow them and every state write queries the
     database).
     """
-    config_dir = work / f"ha-{extensions}"
+    config_dir = work / f"ha-{extensions}-{recorder}"
     port = free_port()
     prepare_config(config_dir, port)
+    if recorder == "without-pbx":
+        with (config_dir / "configuration.yaml").open("a") as configuration:
+            configuration.write(RECORDER_WITHOUT_PBX)
     async with FarEnd(extensions) as far, aiohttp.ClientSession() as session:
         hass = HomeAssistantProcess(config_dir)
         api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
@@ -191,6 +207,7 @@ async def measure(extensions: int, rates: tuple[int, ...], seconds: float, work:
             emit(
                 {
                     "benchmark": "ha",
+                    "recorder": recorder,
                     "extensions": extensions,
                     "config_flow_s": round(config_flow_s, 2),
                     "entry_load_s": round(entry_load_s, 2),
@@ -202,7 +219,7 @@ async def measure(extensions: int, rates: tuple[int, ...], seconds: float, work:
             )
             changes = await api.subscribe_events("state_changed")
             for rate in rates:
-                await measure_rate(api, hass, far, changes, extensions, rate, seconds)
+                await measure_rate(api, hass, far, changes, extensions, rate, seconds, recorder)
         finally:
             await api.close()
             await hass.stop(grace=10.0)
@@ -216,6 +233,7 @@ async def measure_rate(
     extensions: int,
     rate: int,
     seconds: float,
+    recorder: str,
 ) -> None:
     """Latency and CPU per report at one rate."""
     await asyncio.sleep(DRAIN)  # what the previous rate left behind is done
@@ -239,6 +257,7 @@ async def measure_rate(
     emit(
         {
             "benchmark": "ha",
+            "recorder": recorder,
             "extensions": extensions,
             "rate": rate,
             "sent": len(sent),
@@ -254,9 +273,12 @@ async def measure_rate(
 
 async def run(args: argparse.Namespace) -> None:
     """Every office size, one after the other, each in a fresh Home Assistant."""
+    runs = [(n, "all") for n in args.extensions] if args.recorder != "without-pbx" else []
+    if args.recorder != "all":  # the advice for a large site, at the largest size
+        runs.append((max(args.extensions), "without-pbx"))
     with tempfile.TemporaryDirectory(prefix="pbx-benchmark-ha-") as work:
-        for extensions in args.extensions:
-            await measure(extensions, tuple(args.rates), args.seconds, Path(work))
+        for extensions, recorder in runs:
+            await measure(extensions, tuple(args.rates), args.seconds, Path(work), recorder)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -264,6 +286,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per rate")
     parser.add_argument("--rates", type=int, nargs="+", default=list(RATES))
     parser.add_argument("--extensions", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument(
+        "--recorder",
+        choices=["all", "without-pbx", "both"],
+        default="both",
+        help="record everything (Home Assistant's default), leave the PBX's states and call "
+        "events out (the advice for a large site), or both: every size recording "
+        "everything, then the largest without the PBX (default)",
+    )
 
 
 def main(args: argparse.Namespace) -> None:

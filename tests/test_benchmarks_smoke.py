@@ -39,10 +39,14 @@ def test_latency_benchmark(socket_enabled):
 
 @pytest.mark.timeout(300)
 def test_home_assistant_benchmark(socket_enabled):
-    load, rate = benchmark("ha", "--extensions", "10", "--rates", "50", "--seconds", "1")
+    load, rate, load_without, rate_without = benchmark(
+        "ha", "--extensions", "10", "--rates", "50", "--seconds", "1"
+    )
     assert load["extensions"] == 10 and load["entry_load_s"] > 0 and load["reload_s"] > 0
     assert rate["sent"] == 50 and rate["received"] == 50
     assert rate["cpu_ms_per_report"] >= 0
+    assert (load["recorder"], load_without["recorder"]) == ("all", "without-pbx")
+    assert rate_without["received"] == 50
 
 
 def test_startup_and_decode_benchmarks():
