@@ -15,6 +15,7 @@ timers are not, and they are :data:`ISO1745_PROFILE`, one named constant.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum, auto
@@ -203,12 +204,11 @@ class _State(Enum):
     SENDING = auto()
 
 
-class Iso1745Link(LinkLayer):
-    """The slave side: answers selections and polls; one message per poll.
+class Iso1745Party(LinkLayer):
+    """What both ends of an ISO 1745 link have.
 
-    Messages are never dropped: a transfer the exchange does not acknowledge after
-    ``profile.attempts`` tries is given up with EOT and the message waits for the next
-    poll. A text block that fails its check is answered NAK and counted.
+    The profile, the scanner, the queue of messages to send, a reply deadline and the
+    tries of the current transfer; each end acts on the tokens in its own way.
     """
 
     kind = LinkLayerKind.ISO1745
@@ -218,9 +218,37 @@ class Iso1745Link(LinkLayer):
         self.profile = profile
         self._scanner = Scanner()
         self._queue: deque[bytes] = deque()
-        self._state = _State.NEUTRAL
         self._deadline: float | None = None
         self._tries = 0
+
+    def receive(self, data: bytes, now: float) -> list[bytes]:
+        """Follow the other end's tokens; return the messages it sent."""
+        messages: list[bytes] = []
+        overflows = self._scanner.overflows
+        for token in self._scanner.feed(data):
+            message = self._token(token, now)
+            if message is not None:
+                messages.append(message)
+        if self._scanner.overflows != overflows:
+            self.counters.drop(f"a text block longer than {MAX_BLOCK} characters")
+        return messages
+
+    @abstractmethod
+    def _token(self, token: Token, now: float) -> bytes | None:
+        """Act on one token; the message it completed, if any."""
+
+
+class Iso1745Link(Iso1745Party):
+    """The slave side: answers selections and polls; one message per poll.
+
+    Messages are never dropped: a transfer the exchange does not acknowledge after
+    ``profile.attempts`` tries is given up with EOT and the message waits for the next
+    poll. A text block that fails its check is answered NAK and counted.
+    """
+
+    def __init__(self, profile: Iso1745Profile = ISO1745_PROFILE) -> None:
+        super().__init__(profile)
+        self._state = _State.NEUTRAL
 
     @property
     def send_delay(self) -> float:
@@ -235,18 +263,6 @@ class Iso1745Link(LinkLayer):
     def send(self, message: bytes, now: float) -> None:
         """Queue a message for the next poll."""
         self._queue.append(message)
-
-    def receive(self, data: bytes, now: float) -> list[bytes]:
-        """Answer polls and selections; return the messages received."""
-        messages: list[bytes] = []
-        overflows = self._scanner.overflows
-        for token in self._scanner.feed(data):
-            message = self._token(token, now)
-            if message is not None:
-                messages.append(message)
-        if self._scanner.overflows != overflows:
-            self.counters.drop(f"a text block longer than {MAX_BLOCK} characters")
-        return messages
 
     def next_deadline(self) -> float | None:
         """When an unanswered transfer (or a selection without text) times out."""

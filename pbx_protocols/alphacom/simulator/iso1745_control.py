@@ -7,7 +7,6 @@ two against each other over a real pseudo-terminal or in memory.
 
 from __future__ import annotations
 
-from collections import deque
 from enum import Enum, auto
 
 from ..iso1745 import (
@@ -17,15 +16,14 @@ from ..iso1745 import (
     NAK,
     Control,
     Enquiry,
+    Iso1745Party,
     Iso1745Profile,
-    Scanner,
     TextBlock,
     Token,
     enquiry,
     message_from_text,
     text_block,
 )
-from ..link_layer import LinkLayer, LinkLayerKind
 
 
 class _State(Enum):
@@ -40,20 +38,13 @@ class _State(Enum):
     RECEIVING = auto()
 
 
-class Iso1745Control(LinkLayer):
+class Iso1745Control(Iso1745Party):
     """Selects the slave whenever it has messages for it; polls it every poll interval."""
 
-    kind = LinkLayerKind.ISO1745
-
     def __init__(self, profile: Iso1745Profile = ISO1745_PROFILE) -> None:
-        super().__init__()
-        self.profile = profile
-        self._scanner = Scanner()
-        self._queue: deque[bytes] = deque()
+        super().__init__(profile)
         self._state = _State.NEUTRAL
-        self._deadline: float | None = None
         self._next_poll = 0.0
-        self._tries = 0
         self.polls = 0
         #: Messages dropped after the last try (the exchange reports a device error).
         self.given_up = 0
@@ -67,15 +58,6 @@ class Iso1745Control(LinkLayer):
         self._queue.append(message)
         if self._state is _State.NEUTRAL:
             self._select(now)
-
-    def receive(self, data: bytes, now: float) -> list[bytes]:
-        """Follow the slave's answers; return the messages it sent."""
-        messages: list[bytes] = []
-        for token in self._scanner.feed(data):
-            message = self._token(token, now)
-            if message is not None:
-                messages.append(message)
-        return messages
 
     def next_deadline(self) -> float | None:
         """The reply timeout during a transfer, else the next poll."""
