@@ -94,6 +94,14 @@ async def bridge_process(
                 await process.wait()
 
 
+def all_monitored(client: RemoteClient, extensions: int) -> bool:
+    """Whether the site reports every one of its extensions as monitored."""
+    numbers = client.extension_numbers
+    return len(numbers) >= extensions and all(
+        (snapshot := client.extension(n)) is not None and snapshot.monitored for n in numbers
+    )
+
+
 async def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     """Start everything, load it, and measure."""
     broker = Mosquitto(directory)
@@ -121,7 +129,9 @@ async def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                 client.subscribe_events(arrived)
             async with asyncio.timeout(ANNOUNCE_TIMEOUT):
                 await asyncio.gather(*(client.connect() for client in clients))
-                while any(len(c.extension_numbers) < args.extensions for c in clients):  # noqa: ASYNC110
+                # Every extension monitored at its site: a report for one whose monitor
+                # is still starting would be lost before the load begins.
+                while not all(all_monitored(c, args.extensions) for c in clients):  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
             for events in received.values():
                 events.clear()
