@@ -143,17 +143,24 @@ async def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             )
             elapsed = time.monotonic() - started
             expected = sum(len(s) for s in sent)
+
+            def matched() -> list[float]:
+                delays: list[float] = []
+                for site, site_sent in zip(sites, sent, strict=True):
+                    delays += match([(c, k, m) for c, k, m, _ in site_sent], received[site])
+                return delays
+
+            # Wait for the events that match what was sent: counting every event that
+            # arrives stopped early when one from before the load (a late end) came too.
             deadline = time.monotonic() + DRAIN
-            while sum(map(len, received.values())) < expected and time.monotonic() < deadline:  # noqa: ASYNC110
+            while len(matched()) < expected and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             cpu = [
                 (_cpu_seconds(b.pid) - before) / elapsed * 100
                 for b, before in zip(bridges, cpu_before, strict=True)
             ]
             rss = [_rss_mb(b.pid) for b in bridges]
-            delays: list[float] = []
-            for site, site_sent in zip(sites, sent, strict=True):
-                delays += match([(c, k, mono) for c, k, mono, _ in site_sent], received[site])
+            delays = matched()
             connected = all(client.connected for client in clients)
     finally:
         broker.kill()

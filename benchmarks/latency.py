@@ -80,11 +80,16 @@ async def measure_latency(extensions: int, rates: tuple[int, ...], seconds: floa
                 received.clear()
                 cpu = time.process_time()
                 sent = await far.load(rate, seconds)
+                wanted = [(c, k, mono) for c, k, mono, _ in sent]
                 deadline = time.monotonic() + DRAIN
-                while len(received) < len(sent) and time.monotonic() < deadline:  # noqa: ASYNC110
-                    await asyncio.sleep(0.01)
+                # Until every report's event is in (an event of another kind, such as a
+                # late one from the previous rate, does not count).
+                while len(received) < len(sent) or len(match(wanted, received)) < len(sent):
+                    if time.monotonic() >= deadline:
+                        break
+                    await asyncio.sleep(0.01 if len(received) < len(sent) else 0.05)
                 cpu = time.process_time() - cpu
-                delays = match([(c, k, mono) for c, k, mono, _ in sent], received)
+                delays = match(wanted, received)
                 span = sent[-1][2] - sent[0][2] if len(sent) > 1 else seconds
                 emit(
                     {
