@@ -22,7 +22,7 @@ import aiomqtt
 
 from ..core.errors import InvalidInput
 from ..core.reconnect import ReconnectPolicy
-from .pubsub import ConnectionHandler, MessageHandler, topic_matches
+from .pubsub import ConnectionHandler, MessageHandler, Subscribers
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -100,8 +100,7 @@ class MqttPubSub:
         self._dirty: dict[str, None] = {}
         self._outbox: deque[tuple[str, bytes, int]] = deque()
         self._max_buffered = max_buffered
-        self._subscriptions: list[tuple[str, MessageHandler]] = []
-        self._connection_handlers: list[ConnectionHandler] = []
+        self._subscribers = Subscribers()
         self._client: aiomqtt.Client | None = None
         self._wake = asyncio.Event()
         self._connected = asyncio.Event()
@@ -151,29 +150,15 @@ class MqttPubSub:
     async def subscribe(self, topic_filter: str, handler: MessageHandler) -> Callable[[], None]:
         """Receive ``topic_filter``'s messages, now and after every reconnect."""
         await self.start()
-        entry = (topic_filter, handler)
-        self._subscriptions.append(entry)
+        unsubscribe = self._subscribers.add(topic_filter, handler)
         if self._client is not None and self.connected:
             with contextlib.suppress(aiomqtt.MqttError):
                 await self._client.subscribe(topic_filter, qos=1)
-
-        def unsubscribe() -> None:
-            if entry in self._subscriptions:
-                self._subscriptions.remove(entry)
-
         return unsubscribe
 
     def subscribe_connection(self, handler: ConnectionHandler) -> Callable[[], None]:
         """Be told when the broker connection comes up and when it goes."""
-        self._connection_handlers.append(handler)
-        return lambda: self._connection_handlers.remove(handler)
-
-    def _tell(self, connected: bool) -> None:
-        for handler in list(self._connection_handlers):
-            try:
-                handler(connected)
-            except Exception:  # one follower's bug must not stop the connection
-                _LOGGER.exception("Connection handler failed")
+        return self._subscribers.add_connection(handler)
 
     async def flushed(self) -> None:
         """Wait until everything queued so far has been sent (tests, clean shutdown)."""
@@ -209,11 +194,11 @@ class MqttPubSub:
             try:
                 async with self._client_for() as client:
                     self._client = client
-                    for topic_filter, _ in list(self._subscriptions):
+                    for topic_filter, _ in self._subscribers.subscriptions:
                         await client.subscribe(topic_filter, qos=1)
                     self._dirty = dict.fromkeys(self._retained)  # the state, again
                     self._connected.set()
-                    self._tell(True)
+                    self._subscribers.tell(True)
                     connected_at = loop.time()
                     if lost:
                         _LOGGER.info("MQTT broker %s is back", self.settings.where)
@@ -232,7 +217,7 @@ class MqttPubSub:
             finally:
                 if self._connected.is_set():
                     self._connected.clear()
-                    self._tell(False)
+                    self._subscribers.tell(False)
                 self._client = None
             self._policy.link_lost(loop.time(), loop.time() - connected_at)
             await asyncio.sleep(self._policy.next_delay(loop.time()))
@@ -242,12 +227,7 @@ class MqttPubSub:
             topic = message.topic.value
             payload = message.payload
             data = payload if isinstance(payload, bytes) else str(payload or "").encode()
-            for topic_filter, handler in list(self._subscriptions):
-                if topic_matches(topic_filter, topic):
-                    try:
-                        handler(topic, data)
-                    except Exception:  # one handler's bug must not stop the others
-                        _LOGGER.exception("Handler of %s failed", topic)
+            self._subscribers.deliver(topic, data)
 
     async def _send(self, client: aiomqtt.Client) -> None:
         while True:
