@@ -17,7 +17,7 @@ import time
 from pbx_protocols.core.calls import CallTracker
 from pbx_protocols.core.errors import ProtocolError
 from pbx_protocols.nbx.capture import LiveCapture, open_raw_socket
-from pbx_protocols.nbx.frames import TYPE_VOICE, parse_frame
+from pbx_protocols.nbx.frames import TYPE_VOICE, NbxFrame, parse_frame
 from pbx_protocols.nbx.monitor import NbxMonitor
 
 
@@ -35,17 +35,18 @@ class Tally:
         self.voice = 0
         self.frames = 0
 
-    def saw(self, data: bytes) -> None:
-        """Count one frame."""
+    def saw(self, data: bytes) -> NbxFrame | None:
+        """Count one frame; return it parsed (None if it is no NBX frame)."""
         self.frames += 1
         try:
             frame = parse_frame(data)
         except ProtocolError:
-            return
+            return None
         if frame.type == TYPE_VOICE:
             self.voice += 1
         else:
             self.signalling.add(frame.seq)
+        return frame
 
     def report(self, kind: str, cpu: float, wall: float) -> None:
         """Print the tally as one JSON line."""
@@ -74,8 +75,8 @@ async def ours(interface: str, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             while True:
                 for captured in await capture.receive():
-                    tally.saw(captured.data)
-                    monitor.frame(parse_frame(captured.data), loop.time())
+                    if (frame := tally.saw(captured.data)) is not None:
+                        monitor.frame(frame, loop.time())
     except TimeoutError:
         pass
     capture.close()

@@ -98,11 +98,6 @@ class NbxFrame:
         """The bytes after the NBX header (padding included)."""
         return self.raw[self.data_offset :]
 
-    @property
-    def is_voice(self) -> bool:
-        """Whether this is a voice (HA) frame."""
-        return self.type == TYPE_VOICE
-
 
 @dataclass(frozen=True, slots=True)
 class Update:

@@ -80,6 +80,20 @@ def _interfaces() -> list[str]:
     return sorted(name for _, name in socket.if_nameindex() if name != "lo")
 
 
+async def _probe(interface: str) -> tuple[str | None, str | None]:
+    """(error key, None), or (None, the entry's unique id): a raw socket and NBX traffic."""
+    try:
+        probe = await probe_interface(interface)
+    except RawSocketNotPermitted:
+        return ISSUE_RAW_SOCKETS, None
+    except ConnectionFailed:
+        return "no_interface", None
+    if not probe.frames:
+        return "no_nbx_traffic", None
+    # One entry per NBX: its call processor's MAC, from its updates.
+    return None, f"nbx:{mac_text(probe.ncp)}" if probe.ncp else f"nbx:{interface}"
+
+
 class NbxSteps(HardwareSteps):
     """The config-flow step of the NBX hardware type."""
 
@@ -97,14 +111,18 @@ class NbxSteps(HardwareSteps):
                 CONF_SAMPLE_VOICE: bool(user_input.get(CONF_SAMPLE_VOICE)),
                 CONF_ALLOW_DISPLAY_TEXT: bool(user_input.get(CONF_ALLOW_DISPLAY_TEXT)),
             }
-            error = await self._test(data)
-            if error is not None:
-                errors[CONF_PHONES if error == "invalid_phones" else "base"] = error
-            elif reconfigure:
+            errors.update(_check_options(data))
+            unique_id = None
+            if not errors:
+                error, unique_id = await _probe(data[CONF_INTERFACE])
+                if error is not None:
+                    errors["base"] = error
+            if unique_id is not None and reconfigure:
                 return self.async_update_reload_and_abort(
                     self._get_reconfigure_entry(), data_updates=data
                 )
-            else:
+            if unique_id is not None:
+                await self.async_set_unique_id(unique_id)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(title=f"NBX ({data[CONF_INTERFACE]})", data=data)
         interfaces = await self.hass.async_add_executor_job(_interfaces)
@@ -128,26 +146,6 @@ class NbxSteps(HardwareSteps):
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
         )
-
-    async def _test(self, data: Mapping[str, Any]) -> str | None:
-        """The phones list, raw socket, and NBX traffic within a few seconds."""
-        try:
-            parse_phones(data[CONF_PHONES])
-        except InvalidInput:
-            return "invalid_phones"
-        try:
-            probe = await probe_interface(data[CONF_INTERFACE])
-        except RawSocketNotPermitted:
-            return ISSUE_RAW_SOCKETS
-        except ConnectionFailed:
-            return "no_interface"
-        if not probe.frames:
-            return "no_nbx_traffic"
-        # One entry per NBX: its call processor's MAC, from its updates.
-        unique_id = f"nbx:{mac_text(probe.ncp)}" if probe.ncp else f"nbx:{data[CONF_INTERFACE]}"
-        if self.source != "reconfigure":
-            await self.async_set_unique_id(unique_id)
-        return None
 
     async def async_step_nbx(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """An NBX seen from one of the host's network interfaces."""

@@ -123,8 +123,3 @@ async def write_pcap(ncp: Ncp, config: SimulatorConfig, path: str | Path) -> int
     finally:
         await writer.close()
     return writer.written
-
-
-def interface_exists(interface: str) -> bool:
-    """Whether the host has a network interface of that name."""
-    return interface in {name for _, name in socket.if_nameindex()}
