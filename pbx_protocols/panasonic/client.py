@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -208,7 +208,8 @@ class PanasonicClient(PbxClient):
         """Start monitors (a window at a time); retry the unanswered ones until they run.
 
         ``first_pass`` is set once every extension was tried once: connect() waits for that,
-        the retries go on in the background.
+        the retries go on in the background. Each pass logs at most one line for its
+        refusals and one for its failures, whatever the size of the PBX.
         """
         delay = self.config.monitor_retry
         pending = numbers
@@ -219,35 +220,48 @@ class PanasonicClient(PbxClient):
                 self.config.requests_in_flight,
             )
             first_pass.set()
-            failed = [n for n, ok in zip(pending, outcomes, strict=True) if ok is not True]
+            if session.closed:
+                return  # the reconnect logs the loss once and monitors everything again
+            failures = {
+                n: o for n, o in zip(pending, outcomes, strict=True) if isinstance(o, Exception)
+            }
+            refused = {n: err for n, err in failures.items() if _is_refusal(err)}
+            if refused:
+                self._forget_refused(refused)
+            failed = {n: err for n, err in failures.items() if n not in refused}
             if not failed:
                 return
+            first = next(iter(failed.values()))
             _LOGGER.warning(
-                "%s: %d extension(s) not monitored yet (%s); retrying in %g s",
+                "%s: %d extension(s) not monitored yet (%s: %s); retrying in %g s",
                 self.name,
                 len(failed),
-                ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""),
+                _some(failed),
+                first,
                 delay,
+                exc_info=None if isinstance(first, PbxError) else first,
             )
             await asyncio.sleep(delay)
             delay = min(MONITOR_RETRY_MAXIMUM, delay * 2)
             pending = [n for n in failed if n in self.tracker]
 
-    async def _monitor(self, session: CstaSession, number: str) -> bool:
-        """Monitor one extension and read its calls; True when done, False to retry later."""
-        argument = {"monitorObject": ("deviceObject", device_id(number))}
-        try:
-            cross_ref = await session.request(Opcode.MONITOR_START, argument, monitor_cross_ref)
-        except RequestTimeout:
-            return False  # a busy PBX: try again later
-        except CommandRejected as err:
-            _LOGGER.warning("Cannot monitor extension %s of %s: %s", number, self.name, err)
+    def _forget_refused(self, refused: dict[str, Exception]) -> None:
+        """Extensions the PBX will not monitor (unknown to it, say) are not shown."""
+        _LOGGER.warning(
+            "%s refused to monitor %d extension(s) (%s): %s",
+            self.name,
+            len(refused),
+            _some(refused),
+            next(iter(refused.values())),
+        )
+        for number in refused:
             self.tracker.remove_extension(number)
-            self._publish()
-            return True
-        except PbxError as err:  # a malformed answer: the monitor may not run
-            _LOGGER.warning("Monitor of extension %s of %s failed: %s", number, self.name, err)
-            return False
+        self._publish()
+
+    async def _monitor(self, session: CstaSession, number: str) -> bool:
+        """Monitor one extension and read its calls (True); raise what went wrong."""
+        argument = {"monitorObject": ("deviceObject", device_id(number))}
+        cross_ref = await session.request(Opcode.MONITOR_START, argument, monitor_cross_ref)
         self._mapper.add_monitor(cross_ref, number)
         session.probe_device = session.probe_device or number
         # Events flow from now on; the snapshot then catches up with calls already there.
@@ -333,3 +347,13 @@ def snapshot_result_calls(result: Asn1Value) -> list[CallInfo]:
     """The calls in a SnapshotDeviceResult."""
     kind, data = result["crossRefIDorSnapshotData"]
     return snapshot_calls(data) if kind == "snapshotData" else []
+
+
+def _is_refusal(outcome: object) -> bool:
+    """The PBX turned the request down (not a timeout: a busy PBX is asked again)."""
+    return isinstance(outcome, CommandRejected) and not isinstance(outcome, RequestTimeout)
+
+
+def _some(numbers: Collection[str]) -> str:
+    """The first few extension numbers, for a log line that stays one line."""
+    return ", ".join(list(numbers)[:5]) + (" ..." if len(numbers) > 5 else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -64,3 +65,56 @@ async def test_connecting_a_slow_large_pbx_stays_bounded(time_travel):
             assert loop.time() - started < 5
         finally:
             await client.close()
+
+
+def extension_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Warnings and errors of the library's client about monitoring extensions."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and "extension" in record.getMessage()
+    ]
+
+
+async def test_losing_the_link_while_monitoring_logs_no_line_per_extension(time_travel, caplog):
+    """The link drops with 900 monitors still to start: one 'lost', not 900 'failed'."""
+    config = SimulatorConfig(port=None, extensions=NUMBERS, answer_delay=0.01)
+    async with PanasonicSimulator(config) as simulator:
+        client = PanasonicClient(
+            PanasonicConfig(
+                open_link=simulator.open_memory_link, call_records=False, monitor_wait=0.1
+            )
+        )
+        connecting = asyncio.create_task(client.connect())
+        while not connecting.done():
+            await time_travel(0.01)
+        await connecting
+        try:
+            assert not all(client.extension(n).monitored for n in NUMBERS)
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger="pbx_protocols"):
+                await simulator.drop_clients()
+                for _ in range(100):
+                    await time_travel(0.01)
+            assert len(extension_warnings(caplog)) <= 1, extension_warnings(caplog)[:3]
+        finally:
+            await client.close()
+
+
+async def test_a_pbx_refusing_many_monitors_gets_one_warning(caplog):
+    """200 configured extensions the PBX does not have: one warning that lists some."""
+    unknown = tuple(str(n) for n in range(5000, 5200))
+    config = SimulatorConfig(port=None, extensions=NUMBERS[:10])
+    async with PanasonicSimulator(config) as simulator:
+        client = PanasonicClient(
+            PanasonicConfig(
+                open_link=simulator.open_memory_link, call_records=False, extensions=unknown
+            )
+        )
+        with caplog.at_level(logging.INFO, logger="pbx_protocols"):
+            async with client:
+                assert sorted(client.extension_numbers) == sorted(NUMBERS[:10])
+        warnings = extension_warnings(caplog)
+        assert len(warnings) == 1, warnings[:3]
+        assert "200 extension(s)" in warnings[0]
+        assert "5000" in warnings[0]
