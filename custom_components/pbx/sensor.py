@@ -167,7 +167,10 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
     """
 
     _attr_translation_key = "last_caller"
-    _unrecorded_attributes = frozenset({"time", "call_id"})
+    # Only the number is history: with the extension and who answered recorded, every
+    # call would make a new attribute set (a database lookup on a busy PBX); the logbook
+    # keeps both through the call events.
+    _unrecorded_attributes = frozenset({"extension", "answered_by", "time", "call_id"})
     _ATTRIBUTES = ("extension", "answered_by", "time", "call_id")
 
     def __init__(self, hub: PbxHub) -> None:
