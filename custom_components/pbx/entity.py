@@ -34,15 +34,20 @@ class _WritesOnChange(Entity):
     _written: tuple[object, ...] | None = None
 
     def _shown(self) -> tuple[object, ...]:
-        attributes = self.extra_state_attributes or {}
-        return (self.available, self.state, tuple(sorted(attributes.items())))
+        # Equal dicts compare equal in any order; every entity here builds a new attribute
+        # dict when something changed, so the one kept below is never mutated afterwards.
+        return (self.available, self.state, self.extra_state_attributes)
 
     def _write_if_changed(self) -> None:
-        if self._shown() != self._written:
-            self._write_now()
+        shown = self._shown()
+        if shown != self._written:
+            self._write(shown)
 
     def _write_now(self) -> None:
-        self._written = self._shown()
+        self._write(self._shown())
+
+    def _write(self, shown: tuple[object, ...]) -> None:
+        self._written = shown
         self.async_write_ha_state()
 
 
