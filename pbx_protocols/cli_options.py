@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 from .core.errors import InvalidInput
-from .core.watchdog import DEAD_LINK_TIMEOUT
 
 #: Where options go: a parser, or one of its titled groups (a section of ``--help``).
 type Options = argparse._ActionsContainer  # noqa: SLF001  # argparse has no public name for it
@@ -73,6 +72,8 @@ def password_from(args: argparse.Namespace, *, flag: str = "password") -> str | 
 
 def add_link_timeout_argument(parser: Options) -> None:
     """``--link-timeout S``: how long a silent PBX counts as alive."""
+    from .core.watchdog import DEAD_LINK_TIMEOUT  # with asyncio: not for decode's start
+
     parser.add_argument(
         "--link-timeout",
         type=positive_seconds,

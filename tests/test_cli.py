@@ -72,3 +72,20 @@ def test_version_and_import_load_no_stack():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert completed.stdout.splitlines() == [f"pbx-protocols {__version__}", "[]"]
+
+
+def test_decoding_on_the_command_line_loads_no_client_simulator_or_asyncio():
+    """decode starts as fast as a bare decode: what other commands need is not loaded."""
+    probe = (
+        "import sys; from pbx_protocols.cli import run;"
+        "run(['decode', 'panasonic', 'a10c020101020200d330030a0102']);"
+        "print(sorted(m for m in ('asyncio', 'usb', 'pbx_protocols.core.client',"
+        " 'pbx_protocols.panasonic.client', 'pbx_protocols.panasonic.simulator')"
+        " if m in sys.modules))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    decoded, loaded = completed.stdout.splitlines()
+    assert '"operation": "systemStatus"' in decoded
+    assert loaded == "[]"
