@@ -11,7 +11,9 @@ For each number of extensions, a fresh ``hass`` process is configured the demo's
 - ``reload_s``: reloading the entry (unload and set up again), ``all_available_s``: from
   the reload until every extension's line is available;
 - ``rss_kb_per_extension``: resident memory of Home Assistant with the PBX, against the
-  same Home Assistant without it (both after start-up and the recorder settled);
+  same Home Assistant without it (both after start-up and the recorder settled), divided
+  by the extensions; after all sizes, that growth split into a fixed part and a part per
+  added extension (``memory_fixed_mb``, ``memory_kb_per_added_extension``);
 - per rate: ``p50_ms``/``p99_ms``/``max_ms`` from a report leaving the PBX to the
   ``state_changed`` of the extension's event entity (its ``time_fired``; both clocks are
   this machine's), ``lag_growth_ms``, and ``cpu_ms_per_report``: Home Assistant's CPU time
@@ -158,7 +160,7 @@ async def started(api: HomeAssistantApi, hass: HomeAssistantProcess) -> None:
 
 async def measure(
     extensions: int, rates: tuple[int, ...], seconds: float, work: Path, recorder: str
-) -> None:
+) -> int:
     """Everything for one office size, in a fresh Home Assistant.
 
     Memory and the entry's load time are read after a restart with the PBX configured, as
@@ -223,6 +225,7 @@ async def measure(
         finally:
             await api.close()
             await hass.stop(grace=10.0)
+    return rss_growth
 
 
 async def measure_rate(
@@ -276,9 +279,28 @@ async def run(args: argparse.Namespace) -> None:
     runs = [(n, "all") for n in args.extensions] if args.recorder != "without-pbx" else []
     if args.recorder != "all":  # the advice for a large site, at the largest size
         runs.append((max(args.extensions), "without-pbx"))
+    growth: dict[int, int] = {}
     with tempfile.TemporaryDirectory(prefix="pbx-benchmark-ha-") as work:
         for extensions, recorder in runs:
-            await measure(extensions, tuple(args.rates), args.seconds, Path(work), recorder)
+            rss = await measure(extensions, tuple(args.rates), args.seconds, Path(work), recorder)
+            if recorder == "all":
+                growth[extensions] = rss
+    if len(growth) >= 2:
+        emit({"benchmark": "ha", "recorder": "all", **memory_fit(growth)})
+
+
+def memory_fit(growth: dict[int, int]) -> dict[str, Any]:
+    """Memory as a fixed part plus a part per extension (least squares over the sizes)."""
+    sizes = list(growth)
+    mean_n = sum(sizes) / len(sizes)
+    mean_rss = sum(growth.values()) / len(sizes)
+    slope = sum((n - mean_n) * (growth[n] - mean_rss) for n in sizes) / sum(
+        (n - mean_n) ** 2 for n in sizes
+    )
+    return {
+        "memory_fixed_mb": round((mean_rss - slope * mean_n) / 1e6, 1),
+        "memory_kb_per_added_extension": round(slope / 1024, 1),
+    }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

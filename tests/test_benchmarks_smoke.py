@@ -49,9 +49,20 @@ def test_home_assistant_benchmark(socket_enabled):
     assert rate_without["received"] == 50
 
 
+def test_memory_splits_into_a_fixed_part_and_a_part_per_extension():
+    from benchmarks.home_assistant import memory_fit
+
+    growth = {n: 12_000_000 + n * 55 * 1024 for n in (100, 300, 1000)}
+    assert memory_fit(growth) == {
+        "memory_fixed_mb": 12.0,
+        "memory_kb_per_added_extension": 55.0,
+    }
+
+
 def test_startup_and_decode_benchmarks():
     startup = benchmark("startup", "--runs", "1")
     assert {line["command"] for line in startup} >= {"pbx-protocols --version"}
+    assert all(5 < line["peak_rss_mb"] < 500 for line in startup)
     header, *rows = benchmark("decode", "--seconds", "0.1")
     assert header["reports_in_corpus"] > 0
     assert any("schema-less lower bound" in row["measurement"] for row in rows)
