@@ -18,7 +18,7 @@ For each number of extensions, a fresh ``hass`` process is configured the demo's
   ``state_changed`` of the extension's event entity (its ``time_fired``; both clocks are
   this machine's), ``lag_growth_ms``, and ``cpu_ms_per_report``: Home Assistant's CPU time
   per report beyond what it spends idle. One WebSocket client follows every state change,
-  as an open dashboard does.
+  as an open dashboard does (:mod:`benchmarks.ha_followers`; ``--follow``).
 """
 
 from __future__ import annotations
@@ -30,25 +30,23 @@ import os
 import socket
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
 
-from demo.hass_api import HomeAssistantApi, Json
+from demo.hass_api import HomeAssistantApi
 from demo.hass_process import HomeAssistantProcess, prepare_config
 from demo.provision import ensure_pbx_entry, sign_in
 
 from .far_end_process import FarEnd
+from .ha_followers import FOLLOWERS, Follower
 from .stats import lag_growth, match, summary
 
 DOMAIN: Final = "pbx"
 SIZES: Final = (100, 300, 1_000)
 RATES: Final = (20, 200)
 STARTUP_TIMEOUT: Final = 300.0
-#: Event entity event types for the two kinds of report the far end sends.
-KINDS: Final = {"incoming_call": "ringing", "missed": "missed"}
 #: Home Assistant's CPU is measured idle for this long before each rate.
 IDLE_SECONDS: Final = 3.0
 #: Home Assistant with a thousand extensions may take a while to stop cleanly.
@@ -126,19 +124,6 @@ async def recorder_idle(api: HomeAssistantApi) -> None:
         await asyncio.sleep(0.1)
 
 
-def arrivals(events: asyncio.Queue[Json]) -> list[tuple[str, str, float]]:
-    """(call id, kind, time fired) of the event entities' state changes so far."""
-    found = []
-    while not events.empty():
-        new = (event := events.get_nowait())["data"].get("new_state") or {}
-        attributes = new.get("attributes", {})
-        kind = KINDS.get(attributes.get("event_type"))
-        if new.get("entity_id", "").startswith("event.") and kind and attributes.get("call_id"):
-            fired = datetime.fromisoformat(event["time_fired"]).timestamp()
-            found.append((attributes["call_id"], kind, fired))
-    return found
-
-
 async def started(api: HomeAssistantApi, hass: HomeAssistantProcess) -> None:
     """Start Home Assistant and wait until it runs and its recorder has caught up."""
     await hass.start()
@@ -159,7 +144,12 @@ async def started(api: HomeAssistantApi, hass: HomeAssistantProcess) -> None:
 
 
 async def measure(
-    extensions: int, rates: tuple[int, ...], seconds: float, work: Path, recorder: str
+    extensions: int,
+    rates: tuple[int, ...],
+    seconds: float,
+    work: Path,
+    recorder: str,
+    follow: str,
 ) -> int:
     """Everything for one office size, in a fresh Home Assistant.
 
@@ -219,9 +209,10 @@ async def measure(
                     "rss_kb_per_extension": round(rss_growth / 1024 / extensions, 1),
                 }
             )
-            changes = await api.subscribe_events("state_changed")
+            follower = Follower(follow)
+            await follower.start(api)
             for rate in rates:
-                await measure_rate(api, hass, far, changes, extensions, rate, seconds, recorder)
+                await measure_rate(api, hass, far, follower, extensions, rate, seconds, recorder)
         finally:
             await api.close()
             await hass.stop(grace=10.0)
@@ -232,7 +223,7 @@ async def measure_rate(
     api: HomeAssistantApi,
     hass: HomeAssistantProcess,
     far: FarEnd,
-    changes: asyncio.Queue[Json],
+    follower: Follower,
     extensions: int,
     rate: int,
     seconds: float,
@@ -244,14 +235,14 @@ async def measure_rate(
     idle = cpu_seconds(hass.pid)
     await asyncio.sleep(IDLE_SECONDS)
     idle_per_second = (cpu_seconds(hass.pid) - idle) / IDLE_SECONDS
-    arrivals(changes)  # forget what came before
+    follower.arrivals()  # forget what came before
     cpu, started = cpu_seconds(hass.pid), time.monotonic()
     sent = await far.load(rate, seconds)
     wall = [(call_id, kind, moment) for call_id, kind, _, moment in sent]
     received: list[tuple[str, str, float]] = []
     deadline = time.monotonic() + DRAIN
     while time.monotonic() < deadline:
-        received += arrivals(changes)
+        received += follower.arrivals()
         if len(match(wall, received)) == len(sent):
             break
         await asyncio.sleep(0.05)
@@ -261,6 +252,7 @@ async def measure_rate(
         {
             "benchmark": "ha",
             "recorder": recorder,
+            "follow": follower.way,
             "extensions": extensions,
             "rate": rate,
             "sent": len(sent),
@@ -282,7 +274,9 @@ async def run(args: argparse.Namespace) -> None:
     growth: dict[int, int] = {}
     with tempfile.TemporaryDirectory(prefix="pbx-benchmark-ha-") as work:
         for extensions, recorder in runs:
-            rss = await measure(extensions, tuple(args.rates), args.seconds, Path(work), recorder)
+            rss = await measure(
+                extensions, tuple(args.rates), args.seconds, Path(work), recorder, args.follow
+            )
             if recorder == "all":
                 growth[extensions] = rss
     if len(growth) >= 2:
@@ -315,6 +309,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="record everything (Home Assistant's default), leave the PBX's states and call "
         "events out (the advice for a large site), or both: every size recording "
         "everything, then the largest without the PBX (default)",
+    )
+    parser.add_argument(
+        "--follow",
+        choices=FOLLOWERS,
+        default="entities",
+        help="how the WebSocket client follows the states: as the frontend does "
+        "(subscribe_entities, the default) or every state_changed event in full",
     )
 
 

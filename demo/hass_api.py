@@ -128,6 +128,14 @@ class HomeAssistantApi:
         message: dict[str, Json] = {"type": "subscribe_events"}
         if event_type is not None:
             message["event_type"] = event_type
+        return await self.subscribe(message)
+
+    async def subscribe_entities(self) -> asyncio.Queue[Json]:
+        """Follow every entity as the frontend does: all states, then compressed diffs."""
+        return await self.subscribe({"type": "subscribe_entities"})
+
+    async def subscribe(self, message: dict[str, Json]) -> asyncio.Queue[Json]:
+        """Send a subscription; its events arrive in the returned queue."""
         queue: asyncio.Queue[Json] = asyncio.Queue()
         message_id, future = await self._send(message, queue)
         async with asyncio.timeout(COMMAND_TIMEOUT):

@@ -92,3 +92,24 @@ def test_nbx_benchmark():
     assert (ours["listener"], naive["listener"]) == ("ours", "naive")
     assert ours["voice_frames_seen"] == 0 and ours["signalling_lost"] == 0
     assert naive["voice_frames_seen"] > 0
+
+
+def test_the_dashboard_follower_reads_events_from_compressed_diffs():
+    """As the frontend: all states, then diffs that carry only what changed."""
+    from benchmarks.ha_followers import Follower
+
+    follower = Follower("entities")
+    event = "event.extension_101_call"
+    added = {"a": {event: {"s": "unknown", "a": {"event_type": None}, "lc": 1.0}}}
+    assert follower.parse(added) == []
+    ringing = {"s": "t1", "a": {"event_type": "incoming_call", "call_id": "c1"}, "lc": 2.0}
+    assert follower.parse({"c": {event: {"+": ringing}}}) == [("c1", "ringing", 2.0)]
+    # Same event type again: the diff leaves it out, the kept attributes still know it.
+    again = {"s": "t2", "a": {"call_id": "c2"}, "lc": 3.0}
+    assert follower.parse({"c": {event: {"+": again}}}) == [("c2", "ringing", 3.0)]
+    line = {"sensor.extension_101_line": {"+": {"s": "idle", "lc": 4.0}}}
+    assert follower.parse({"c": line}) == []
+    new_state = {"entity_id": event, "attributes": {"event_type": "missed", "call_id": "c3"}}
+    state_changed = {"time_fired": "2026-12-03T10:00:00+00:00", "data": {"new_state": new_state}}
+    [(call_id, kind, _)] = Follower("state-changed").parse(state_changed)
+    assert (call_id, kind) == ("c3", "missed")
