@@ -32,9 +32,11 @@ def defer_unused_codecs() -> None:
         return  # not installed; the import that needs it says so
     codecs = Path(next(iter(package.submodule_search_locations))) / "codecs"
     for codec in UNUSED_CODECS:
-        name = f"asn1tools.codecs.{codec}"
-        spec = importlib.util.spec_from_file_location(name, codecs / f"{codec}.py")
-        if spec is None or spec.loader is None or name in sys.modules:
+        name, source = f"asn1tools.codecs.{codec}", codecs / f"{codec}.py"
+        if name in sys.modules or not source.is_file():  # another asn1tools release
+            continue
+        spec = importlib.util.spec_from_file_location(name, source)
+        if spec is None or spec.loader is None:
             continue
         module = importlib.util.module_from_spec(spec)
         module.__class__ = _DeferredModule
