@@ -67,6 +67,13 @@ EVENT_TYPES: Final[dict[CallEventKind, str]] = {
 #: Line states an extension's sensor can show (unknown is the state "unknown").
 LINE_STATES: Final = ["idle", "dialing", "ringing", "talking", "held", "offline"]
 
+#: Seconds at least between two writes of the PBX's own busy sensors (last outside caller,
+#: active calls). On a busy PBX they change with every call; the recorder's cost of one
+#: entity's many states in one commit grows with their square (each refers to the one
+#: before). Writes still come at once when calls are a second or more apart, and the
+#: latest value always comes; every call stays in the call events and the logbook.
+PBX_SENSOR_MIN_WRITE_INTERVAL: Final = 1.0
+
 # Action names
 SERVICE_MAKE_CALL: Final = "make_call"
 SERVICE_ANSWER_CALL: Final = "answer_call"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
@@ -32,6 +33,12 @@ class _WritesOnChange(Entity):
     """
 
     _written: tuple[object, ...] | None = None
+    #: Seconds at least between two writes of a change (0: every change at once). A change
+    #: in a quiet moment is written at once; changes during the interval are written as one,
+    #: the latest, when it ends.
+    _min_write_interval: float = 0.0
+    _last_write: float = float("-inf")
+    _pending_write: asyncio.TimerHandle | None = None
 
     def _shown(self) -> tuple[object, ...]:
         # Equal dicts compare equal in any order; every entity here builds a new attribute
@@ -40,14 +47,32 @@ class _WritesOnChange(Entity):
 
     def _write_if_changed(self) -> None:
         shown = self._shown()
-        if shown != self._written:
-            self._write(shown)
+        if shown == self._written:
+            return
+        if self._min_write_interval:
+            wait = self._last_write + self._min_write_interval - self.hass.loop.time()
+            if wait > 0:
+                if self._pending_write is None:
+                    self._pending_write = self.hass.loop.call_later(wait, self._write_pending)
+                return
+        self._write(shown)
+
+    def _write_pending(self) -> None:
+        self._pending_write = None
+        self._write_if_changed()
+
+    def _cancel_pending_write(self) -> None:
+        if self._pending_write is not None:
+            self._pending_write.cancel()
+            self._pending_write = None
 
     def _write_now(self) -> None:
         self._write(self._shown())
 
     def _write(self, shown: tuple[object, ...]) -> None:
         self._written = shown
+        if self._min_write_interval:
+            self._last_write = self.hass.loop.time()
         self.async_write_ha_state()
 
 
@@ -71,6 +96,7 @@ class PbxEntity(_WritesOnChange):
         """Follow the hub's changes (Home Assistant writes the first state next)."""
         self._written = self._shown()
         self.async_on_remove(self.hub.subscribe_hub(self._on_hub_update))
+        self.async_on_remove(self._cancel_pending_write)
 
     def _on_hub_update(self) -> None:
         self._write_if_changed()

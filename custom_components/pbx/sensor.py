@@ -19,7 +19,7 @@ from pbx_protocols.core.client import PbxClient
 from pbx_protocols.core.model import Capability
 
 from . import PbxConfigEntry
-from .const import LINE_STATES
+from .const import LINE_STATES, PBX_SENSOR_MIN_WRITE_INTERVAL
 from .entity import PbxEntity, PbxExtensionEntity, add_extension_entities
 from .hub import PbxHub
 
@@ -150,6 +150,7 @@ class ActiveCallsSensor(PbxEntity, SensorEntity):
     _attr_entity_category = EntityCategory.DIAGNOSTIC
     # It changes with every call; useful for statistics, noisy on a busy PBX.
     _attr_entity_registry_enabled_default = False
+    _min_write_interval = PBX_SENSOR_MIN_WRITE_INTERVAL
 
     def __init__(self, hub: PbxHub) -> None:
         super().__init__(hub, "active_calls")
@@ -172,6 +173,7 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
     # keeps both through the call events.
     _unrecorded_attributes = frozenset({"extension", "answered_by", "time", "call_id"})
     _ATTRIBUTES = ("extension", "answered_by", "time", "call_id")
+    _min_write_interval = PBX_SENSOR_MIN_WRITE_INTERVAL
 
     def __init__(self, hub: PbxHub) -> None:
         super().__init__(hub, "last_caller")

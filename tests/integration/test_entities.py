@@ -99,6 +99,34 @@ async def test_last_caller_and_active_calls(hass: HomeAssistant, loaded_entry, s
     assert last.name == "KX-TDA/TDE/NS Last outside caller"
 
 
+async def test_a_burst_of_outside_calls_writes_the_last_caller_once_a_second(
+    hass: HomeAssistant, loaded_entry, simulator
+):
+    """Twenty callers in a moment: the first at once, then only the latest, a second later.
+
+    Written a hundred times a second, the one entity's chain of states costs the recorder
+    time that grows with its square at every commit.
+    """
+    last_caller = "sensor.kx_tda_tde_ns_last_outside_caller"
+    writes: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: (
+            writes.append(event.data["new_state"].state)
+            if event.data["entity_id"] == last_caller
+            else None
+        ),
+    )
+    started = hass.loop.time()
+    for caller in range(20):
+        number = f"089{caller:04}"
+        simulator.pbx.clear_connection(number, simulator.pbx.incoming_call(number, "103"))
+    await wait_until(lambda: writes[-1:] == ["0890019"])
+    assert writes[0] == "0890000"  # a quiet moment's caller comes at once
+    assert len(writes) <= 3, writes  # the rest in at most two writes, one a second
+    assert hass.loop.time() - started >= 1.0 or len(writes) == 1
+
+
 async def test_unavailable_while_the_link_is_down_and_back_by_itself(
     hass: HomeAssistant, loaded_entry, simulator, caplog
 ):
