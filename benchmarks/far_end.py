@@ -34,6 +34,8 @@ from pbx_protocols.panasonic.simulator.service import SimulatorSession
 TICK: Final = 0.001
 CALLER: Final = "0301234567"
 MAX_INVOKE_ID: Final = 32767
+#: Seconds between the last report and the answer listing what was sent.
+ANSWER_PAUSE: Final = 0.5
 
 #: (call id in hex, event kind at the client, monotonic time, wall-clock time) per report.
 type Sent = tuple[str, str, float, float]
@@ -124,6 +126,9 @@ async def serve(args: argparse.Namespace) -> None:
             sent = await send_paced(session, measured, command["rate"])
             for payload in rest:
                 await session.send_raw(payload)
+            # Parsing this answer holds the measuring process's event loop for tens of
+            # milliseconds: the reports still on their way would wait for it.
+            await asyncio.sleep(ANSWER_PAUSE)
             print(json.dumps({"sent": sent}), flush=True)
 
 
