@@ -4,7 +4,8 @@ asn1tools spends most of a CSTA decode in general machinery (out-of-order member
 indefinite lengths, constructed strings, error bookkeeping), about 60 µs per event report.
 PBXs send the canonical form: members in order, definite lengths, primitive strings. This
 module walks asn1tools' compiled type tree once and builds a small decoder per type for
-exactly that form, returning the very values asn1tools returns. Anything else (an
+exactly that form (SEQUENCEs and explicit tags as generated code, see
+:mod:`.fast_ber_codegen`), returning the very values asn1tools returns. Anything else (an
 encoding it does not handle, and every malformed input) raises :class:`FallBack`, and
 asn1tools decodes it as before, so errors and unusual encodings keep asn1tools' behaviour.
 Tests and ``script/fuzz`` check that both agree wherever this decoder answers.
@@ -12,62 +13,21 @@ Tests and ``script/fuzz`` check that both agree wherever this decoder answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final
 
 from asn1tools.codecs import ber
 
-#: Decoded ASN.1 values, as asn1tools returns them.
-type Asn1Value = Any
-#: A tag: its single byte as an int, or the bytes of a multi-byte tag.
-type TagKey = int | bytes
-#: Decodes the content of one element: (data, element start, content start, content end, tag).
-type ContentDecoder = Callable[[bytes, int, int, int, TagKey], Asn1Value]
+from .fast_ber_codegen import generated_explicit, generated_sequence
+from .fast_ber_header import (
+    Asn1Value,
+    ContentDecoder,
+    FallBack,
+    TagKey,
+    read_header,
+    tag_key,
+)
 
-_HIGH_TAG: Final = 0x1F
-_CONSTRUCTED: Final = 0x20
-#: Longest length field handled here (three bytes: 16 MB, far beyond any PDU we accept).
-_MAX_LENGTH_BYTES: Final = 3
-#: Longest tag handled here: the first byte and four more.
-_MAX_TAG_BYTES: Final = 5
-
-
-class FallBack(Exception):  # a signal, not an error: asn1tools takes over
-    """The input is left to asn1tools (unusual encoding, or malformed)."""
-
-
-def _key(tag: bytes | bytearray) -> TagKey:
-    return tag[0] if len(tag) == 1 else bytes(tag)
-
-
-def read_header(data: bytes, offset: int, end: int) -> tuple[TagKey, int, int]:
-    """Read the element at ``offset`` (within ``end``): its tag, content start and end."""
-    if offset >= end:
-        raise FallBack
-    first = data[offset]
-    position = offset + 1
-    tag: TagKey = first
-    if first & _HIGH_TAG == _HIGH_TAG:
-        while position < end and data[position] & 0x80:
-            position += 1
-        position += 1
-        if position - offset > _MAX_TAG_BYTES:
-            raise FallBack
-        tag = bytes(data[offset:position])
-    if position >= end:
-        raise FallBack
-    length = data[position]
-    position += 1
-    if length & 0x80:
-        size = length & 0x7F
-        if size == 0 or size > _MAX_LENGTH_BYTES:
-            raise FallBack  # indefinite or absurd lengths: asn1tools' business
-        length = int.from_bytes(data[position : position + size])
-        position += size
-    content_end = position + length
-    if content_end > end:
-        raise FallBack
-    return tag, position, content_end
+__all__ = ["FallBack", "FastDecoder"]
 
 
 class _Node:
@@ -95,14 +55,13 @@ def _unsupported(data: bytes, element: int, start: int, end: int, tag: TagKey) -
 class _Member:
     """A SEQUENCE member: its name, decoder and what its absence means."""
 
-    __slots__ = ("default", "has_default", "name", "node", "optional")
+    __slots__ = ("has_default", "name", "node", "optional")
 
     def __init__(self, member: Any, node: _Node) -> None:  # noqa: ANN401  # asn1tools type
         self.name: str = member.name
         self.node = node
         self.optional: bool = bool(member.optional)
         self.has_default: bool = bool(member.has_default())
-        self.default: Asn1Value = member.get_default() if self.has_default else None
 
 
 class _Compiler:
@@ -135,9 +94,9 @@ class _Compiler:
             node.tags = None
             node.content = _any
             return
-        node.tags = frozenset({_key(kind.tag)})
+        node.tags = frozenset({tag_key(kind.tag)})
         if isinstance(kind, ber.ExplicitTag):
-            node.content = _explicit(self.node(kind.inner))
+            node.content = generated_explicit(self.node(kind.inner))
         elif isinstance(kind, ber.MembersType):
             if isinstance(kind, ber.Set):
                 return  # any member order is valid in a SET: asn1tools' business
@@ -145,7 +104,9 @@ class _Compiler:
             additions = [
                 _Member(member, self.node(member)) for member in ber.flatten(kind.additions or [])
             ]
-            node.content = _sequence(root, additions)
+            if not any(member.has_default for member in (*root, *additions)):
+                # The specification has no DEFAULT members; asn1tools fills them in otherwise.
+                node.content = generated_sequence(root, additions)
         elif isinstance(kind, ber.ArrayType):
             node.content = _sequence_of(self.node(kind.element_type))
         elif isinstance(kind, ber.ObjectIdentifier):
@@ -155,7 +116,7 @@ class _Compiler:
 
     def _choice(self, kind: Any, node: _Node) -> None:  # noqa: ANN401
         table: dict[TagKey, tuple[str, _Node]] = {
-            _key(tag): (member.name, self.node(member))
+            tag_key(tag): (member.name, self.node(member))
             for tag, member in kind.tag_to_member.items()
         }
         extensible = bool(kind.has_extension_marker)
@@ -177,75 +138,6 @@ def _any(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Va
     return bytearray(data[element:end])
 
 
-def _explicit(inner: _Node) -> ContentDecoder:
-    def content(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
-        value, inner_end = inner.element(data, start, end)
-        if inner_end != end:
-            raise FallBack  # bytes after the tagged value
-        return value
-
-    return content
-
-
-def _sequence(root: list[_Member], additions: list[_Member]) -> ContentDecoder:
-    # Plain tuples: this loop runs for every member of every SEQUENCE of every PDU. They are
-    # made on first use, when every member's decoder is complete (types can be cyclic).
-    groups: list[tuple[list[_Fields], bool]] = []
-
-    def content(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
-        if not groups:
-            groups.extend(
-                [([_fields(m) for m in root], True), ([_fields(m) for m in additions], False)]
-            )
-        values: dict[str, Asn1Value] = {}
-        position = start
-        # The next element's header, read once however many members are absent.
-        next_tag: TagKey | None = None
-        if position < end:
-            next_tag, inner_start, inner_end = read_header(data, position, end)
-        for members, required in groups:
-            defaults = []
-            defaults_closed = False
-            for name, tags, decode, optional, has_default, default in members:
-                if next_tag is not None and (tags is None or next_tag in tags):
-                    values[name] = decode(data, position, inner_start, inner_end, next_tag)
-                    position = inner_end
-                    next_tag = None
-                    if position < end:
-                        next_tag, inner_start, inner_end = read_header(data, position, end)
-                elif optional:
-                    continue
-                elif has_default:
-                    if not defaults_closed:
-                        defaults.append((name, default))
-                elif required:
-                    raise FallBack  # a mandatory member is missing: asn1tools reports it
-                else:
-                    defaults_closed = True  # asn1tools stops filling in defaults here
-            # asn1tools adds defaults after the members it read.
-            for name, default in defaults:
-                values[name] = default
-        if next_tag is not None:
-            raise FallBack  # members out of order, or unknown extensions
-        return values
-
-    return content
-
-
-type _Fields = tuple[str, frozenset[TagKey] | None, ContentDecoder, bool, bool, Asn1Value]
-
-
-def _fields(member: _Member) -> _Fields:
-    return (
-        member.name,
-        member.node.tags,
-        member.node.content,
-        member.optional,
-        member.has_default,
-        member.default,
-    )
-
-
 def _sequence_of(element_node: _Node) -> ContentDecoder:
     def content(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
         items = []
@@ -260,7 +152,7 @@ def _sequence_of(element_node: _Node) -> ContentDecoder:
 
 def _primitive(kind: Any) -> ContentDecoder:  # noqa: ANN401  # asn1tools type
     """Content decoders of the simple types; others delegate to asn1tools' own method."""
-    primitive_tag = _key(kind.tag)
+    primitive_tag = tag_key(kind.tag)
     if isinstance(kind, ber.Integer):
         return lambda data, element, start, end, tag: int.from_bytes(data[start:end], signed=True)
     if isinstance(kind, ber.Enumerated):

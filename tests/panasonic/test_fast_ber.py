@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import asn1tools
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from benchmarks.panasonic_decode import event_reports
 from pbx_protocols.core.errors import ProtocolError
 from pbx_protocols.panasonic.codec import decode_pdu
-from pbx_protocols.panasonic.fast_ber import FallBack
+from pbx_protocols.panasonic.fast_ber import FallBack, FastDecoder
 from pbx_protocols.panasonic.framing import split_tcp_frames
 from pbx_protocols.panasonic.values import asn1tools_only, fast_decoder
 from tests.common import identical
@@ -108,3 +109,53 @@ def test_identifiers_decode_linearly_and_long_ones_are_asn1tools_to_refuse():
     assert decoder.decode("AARQ-apdu", aarq)["application-context-name"] == "1.3.12.0.218"
     with pytest.raises(FallBack):  # 100 bytes: longer than a PBX sends
         decoder.decode("AARQ-apdu", bytes.fromhex("6066a164066a2b") + b"\x01" * 99)
+
+
+SMALL_SPEC = """
+Small DEFINITIONS IMPLICIT TAGS ::= BEGIN
+  Plain ::= SEQUENCE {
+    number INTEGER,
+    label [0] IA5String OPTIONAL,
+    wrapped [1] EXPLICIT CHOICE { flag [2] BOOLEAN, text [3] IA5String } OPTIONAL,
+    ...,
+    later [4] INTEGER
+  }
+  WithDefault ::= SEQUENCE { number INTEGER, flag BOOLEAN DEFAULT TRUE }
+END
+"""
+
+
+@pytest.fixture(scope="module")
+def small_spec() -> Any:
+    return asn1tools.compile_string(SMALL_SPEC, "ber")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"number": 5},
+        {"number": -300, "label": "x"},
+        {"number": 0, "wrapped": ("flag", True)},
+        {"number": 1, "label": "", "wrapped": ("text", "abc"), "later": 7},
+        {"number": 1, "later": 70000},
+    ],
+)
+def test_generated_sequences_and_explicit_tags_answer_as_asn1tools(small_spec, value):
+    data = small_spec.encode("Plain", value)
+    fast = FastDecoder(small_spec, max_identifier=64).decode("Plain", data)
+    assert identical(fast, small_spec.decode("Plain", data))
+    for cut in range(1, len(data)):  # every truncation falls back (asn1tools reports it)
+        with pytest.raises(FallBack):
+            FastDecoder(small_spec, max_identifier=64).decode("Plain", data[:cut])
+
+
+def test_members_out_of_order_and_defaults_are_left_to_asn1tools(small_spec):
+    decoder = FastDecoder(small_spec, max_identifier=64)
+    with pytest.raises(FallBack):  # label before number
+        decoder.decode("Plain", bytes.fromhex("3006800178020105"))
+    with pytest.raises(FallBack):  # number missing
+        decoder.decode("Plain", bytes.fromhex("3003800178"))
+    data = small_spec.encode("WithDefault", {"number": 1})
+    with pytest.raises(FallBack):  # asn1tools fills in the default
+        decoder.decode("WithDefault", data)
+    assert small_spec.decode("WithDefault", data) == {"number": 1, "flag": True}
