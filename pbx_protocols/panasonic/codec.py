@@ -25,8 +25,8 @@ from .acse import (
     masked,
 )
 from .ber import check_pdu_limits, check_pdu_size
-from .rose import Invoke, Reject, ReturnError, ReturnResult, decode_rose
-from .values import Asn1Value, decode_value, encode_value, to_json
+from .rose import Invoke, Reject, ReturnError, ReturnResult, decode_rose, decoded_type_names
+from .values import Asn1Value, decode_value, encode_value, prepare_decoders, to_json
 
 __all__ = [
     "CSTA_APPLICATION_CONTEXT",
@@ -44,6 +44,7 @@ __all__ = [
     "ReleaseResponse",
     "ReturnError",
     "ReturnResult",
+    "async_prepare_decoding",
     "decode_pdu",
     "decode_value",
     "encode_value",
@@ -64,6 +65,17 @@ type Pdu = (
     | ReturnError
     | Reject
 )
+
+
+async def async_prepare_decoding() -> None:
+    """Load the specification and build the decoder of every PDU type, in a worker thread.
+
+    Built at the first PDU of its type instead, an event report's decoder (about 40 ms)
+    would hold up that report and every one behind it. Built once per process.
+    """
+    import asyncio  # decoding alone (the CLI's decode) does not need it
+
+    await asyncio.get_running_loop().run_in_executor(None, prepare_decoders, decoded_type_names())
 
 
 def decode_pdu(data: bytes) -> Pdu:

@@ -13,6 +13,7 @@ Tests and ``script/fuzz`` check that both agree wherever this decoder answers.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Final
 
 from asn1tools.codecs import ber
@@ -260,6 +261,18 @@ class FastDecoder:
         self._types = specification.types
         self._compiler = _Compiler(max_identifier)
         self._roots: dict[str, _Node | None] = {}
+        # Decoders may be built in a worker thread (prepare) while a loop decodes: one
+        # builder at a time, and a root is published only when all of it is built.
+        self._building = threading.Lock()
+
+    def is_prepared(self, type_name: str) -> bool:
+        """Whether the decoder of ``type_name`` is built."""
+        return type_name in self._roots
+
+    def prepare(self, type_name: str) -> None:
+        """Build the decoder of ``type_name`` now (an event report's takes tens of ms)."""
+        if type_name not in self._roots:
+            self._root(type_name)
 
     def decode(self, type_name: str, data: bytes) -> Asn1Value:
         """Decode ``data`` as ``type_name``; raise FallBack for anything left to asn1tools."""
@@ -277,12 +290,15 @@ class FastDecoder:
         return value
 
     def _root(self, type_name: str) -> _Node | None:
-        try:
-            root: _Node | None = self._compiler.node(self._types[type_name]._type)  # noqa: SLF001
-        except FallBack:
-            root = None
-        self._roots[type_name] = root
-        return root
+        with self._building:
+            if type_name in self._roots:  # built meanwhile by another thread
+                return self._roots[type_name]
+            try:
+                root: _Node | None = self._compiler.node(self._types[type_name]._type)  # noqa: SLF001
+            except FallBack:
+                root = None
+            self._roots[type_name] = root
+            return root
 
 
 _MISSING: Final = _Node()

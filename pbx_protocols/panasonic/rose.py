@@ -185,6 +185,19 @@ class Reject(SafeRepr):
 type RosePdu = Invoke | ReturnResult | ReturnError | Reject
 
 
+def decoded_type_names() -> set[str]:
+    """Every ASN.1 type a ROSE PDU is decoded as.
+
+    The envelope, each operation's argument and result, and the universal failure.
+    """
+    names = {"ROSE-apdu", "UniversalFailure"}
+    for operation in OPERATIONS.values():
+        names.add(operation.argument)
+        if operation.result is not None:
+            names.add(operation.result)
+    return names
+
+
 def decode_rose(envelope: tuple[str, dict[str, Any]]) -> RosePdu:
     """Build the ROSE PDU from its decoded envelope, typing the argument by operation."""
     kind, value = envelope

@@ -44,13 +44,13 @@ from .codec import (
     ReleaseResponse,
     ReturnError,
     ReturnResult,
+    async_prepare_decoding,
     decode_pdu,
 )
 from .devices import device_id
 from .kme import KmeDevice, LinkedReply, device_list_request, parse_linked_reply, pos_ack_cross_ref
 from .operations import OPERATIONS, Opcode, operation_name
 from .refusals import refusal_of
-from .spec import async_load_specification
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class CstaSession:
 
     async def open(self, credentials: Credentials | None = None) -> Aare:
         """Associate with the PBX; raise ConnectionFailed or AuthenticationFailed if refused."""
-        await async_load_specification()
+        await async_prepare_decoding()
         self._reader = asyncio.create_task(
             self._read_loop(), name=f"CSTA reader {self.description}"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Final
@@ -39,6 +39,13 @@ _DECODE_FAILURES: Final = (
 def fast_decoder() -> FastDecoder:
     """The fast decoder of the specification's types (built once per process)."""
     return FastDecoder(specification(), max_identifier=MAX_OBJECT_IDENTIFIER)
+
+
+def prepare_decoders(type_names: Iterable[str]) -> None:
+    """Load the specification and build the fast decoders of these types (blocking)."""
+    decoder = fast_decoder()
+    for type_name in sorted(type_names):
+        decoder.prepare(type_name)
 
 
 _fast_path = True

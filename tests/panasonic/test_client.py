@@ -26,7 +26,9 @@ from pbx_protocols.panasonic.codec import Aarq, Credentials, Invoke, ReturnResul
 from pbx_protocols.panasonic.devices import device_id
 from pbx_protocols.panasonic.framing import TcpFramer
 from pbx_protocols.panasonic.operations import Opcode
+from pbx_protocols.panasonic.rose import decoded_type_names
 from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
+from pbx_protocols.panasonic.values import fast_decoder
 from tests.panasonic.conftest import EXTENSIONS, fast_policy, wait_until
 
 
@@ -44,6 +46,20 @@ async def test_associates_discovers_and_monitors(simulator, make_client):
         (session,) = simulator.sessions
         assert session.monitored == list(EXTENSIONS)
     await wait_until(lambda: not simulator.sessions)
+
+
+async def test_the_first_event_report_finds_its_decoder_built(simulator, make_client):
+    """Built at its first PDU, an event report's decoder (about 40 ms) held up the reports
+    behind it; the session builds every decoder in a worker thread before it associates."""
+    fast_decoder.cache_clear()  # as in a process that has decoded nothing yet
+    try:
+        async with make_client() as client:
+            assert client.connection_state is ConnectionState.CONNECTED
+            prepared = fast_decoder()
+            assert all(prepared.is_prepared(name) for name in decoded_type_names())
+            assert "CSTAEventReportArgument" in decoded_type_names()
+    finally:
+        fast_decoder.cache_clear()
 
 
 async def test_keepalives_are_answered_except_the_first(simulator, make_client):
