@@ -79,39 +79,76 @@ async def ensure_pbx_entry(
     Returns the entry's id. Extension names and the voice extension are set through the
     options flow, as a person would.
     """
-    for entry, serial in await pbx_entries(api):
-        if is_branch(entry) or str(serial).startswith(_ALPHACOM_SERIAL):
-            continue
-        if serial == f"127.0.0.1:{pbx_port}" and entry["state"] == "loaded":
-            return str(entry["entry_id"])
-        await remove_entry(api, entry["entry_id"])
-    entry_id = await add_pbx(
-        api, {"next_step_id": "panasonic_lan"}, {"host": "127.0.0.1", "port": pbx_port}
-    )
+    where = {"host": "127.0.0.1", "port": pbx_port}
+    entries = [
+        (entry, serial)
+        for entry, serial in await pbx_entries(api)
+        if not is_branch(entry) and not str(serial).startswith((_ALPHACOM_SERIAL, _NBX_SERIAL))
+    ]
+    if kept := await _kept_or_moved(api, entries, f"127.0.0.1:{pbx_port}", where):
+        return kept
+    entry_id = await add_pbx(api, {"next_step_id": "panasonic_lan"}, where)
     await set_options(api, entry_id, names, voice_extension)
     return entry_id
 
 
+async def _kept_or_moved(
+    api: HomeAssistantApi, entries: list[tuple[Json, str | None]], serial: str, where: Json
+) -> str | None:
+    """The entry of a simulated PBX, kept, or moved to its new address; others removed.
+
+    A PBX that moved is reconfigured, as a person would do: its entity ids and history
+    stay. Removed and added again, its entities would be renamed, and Home Assistant would
+    warn that it cannot migrate their history.
+    """
+    found = next(((e, k) for e, k in entries if k == serial), None) or next(
+        ((e, k) for e, k in entries if k is not None), None
+    )
+    if found is not None:
+        kept, known = found
+        if (kept["state"] == "loaded" and known == serial) or await _reconfigured(
+            api, str(kept["entry_id"]), where
+        ):
+            for entry, _ in entries:
+                if entry is not kept:
+                    await remove_entry(api, entry["entry_id"])
+            return str(kept["entry_id"])
+    for entry, _ in entries:
+        await remove_entry(api, entry["entry_id"])
+    return None
+
+
+async def _reconfigured(api: HomeAssistantApi, entry_id: str, where: Json) -> bool:
+    """Run an entry's reconfigure flow with a new address; whether it took it."""
+    try:
+        result = await api.flow(
+            "/api/config/config_entries/flow",
+            {"handler": "pbx", "entry_id": entry_id, "show_advanced_options": False},
+            where,
+        )
+    except RuntimeError:  # the form's errors: it cannot reach the PBX there
+        return False
+    return bool(result.get("type") == "abort" and result.get("reason") == "reconfigure_successful")
+
+
 async def ensure_alphacom_entry(api: HomeAssistantApi, port: int) -> str:
     """Add the simulated AlphaCom exchange through its config flow (again, if it moved)."""
+    where = {
+        "host": "127.0.0.1",
+        "port": port,
+        "device_number": 1,
+        "stations": ALPHACOM_STATIONS,
+        "link_layer": "auto",
+    }
+    entries = [
+        (entry, serial)
+        for entry, serial in await pbx_entries(api)
+        if str(serial).startswith(_ALPHACOM_SERIAL)
+    ]
     wanted = f"{_ALPHACOM_SERIAL}127.0.0.1:{port}:node1"
-    for entry, serial in await pbx_entries(api):
-        if not str(serial).startswith(_ALPHACOM_SERIAL):
-            continue
-        if serial == wanted and entry["state"] == "loaded":
-            return str(entry["entry_id"])
-        await remove_entry(api, entry["entry_id"])
-    entry_id = await add_pbx(
-        api,
-        {"next_step_id": "alphacom_tcp"},
-        {
-            "host": "127.0.0.1",
-            "port": port,
-            "device_number": 1,
-            "stations": ALPHACOM_STATIONS,
-            "link_layer": "auto",
-        },
-    )
+    if kept := await _kept_or_moved(api, entries, wanted, where):
+        return kept
+    entry_id = await add_pbx(api, {"next_step_id": "alphacom_tcp"}, where)
     await set_options(api, entry_id, ALPHACOM_NAMES, None)
     return entry_id
 
