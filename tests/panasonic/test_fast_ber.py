@@ -121,6 +121,8 @@ Small DEFINITIONS IMPLICIT TAGS ::= BEGIN
     later [4] INTEGER
   }
   WithDefault ::= SEQUENCE { number INTEGER, flag BOOLEAN DEFAULT TRUE }
+  Tree ::= SEQUENCE { value INTEGER, children [5] SEQUENCE OF Tree OPTIONAL }
+  Expr ::= CHOICE { num [0] INTEGER, pair [1] SEQUENCE { left Expr, right Expr } }
 END
 """
 
@@ -159,3 +161,26 @@ def test_members_out_of_order_and_defaults_are_left_to_asn1tools(small_spec):
     with pytest.raises(FallBack):  # asn1tools fills in the default
         decoder.decode("WithDefault", data)
     assert small_spec.decode("WithDefault", data) == {"number": 1, "flag": True}
+
+
+@pytest.mark.parametrize(
+    ("type_name", "value"),
+    [
+        (
+            "Tree",
+            {"value": 1, "children": [{"value": 2}, {"value": 3, "children": [{"value": 4}]}]},
+        ),
+        (
+            "Expr",
+            (
+                "pair",
+                {"left": ("num", 1), "right": ("pair", {"left": ("num", 2), "right": ("num", 3)})},
+            ),
+        ),
+    ],
+)
+def test_recursive_types_decode_fast_and_the_same(small_spec, type_name, value):
+    """Members whose type is still being built when the SEQUENCE is generated (recursion)."""
+    data = small_spec.encode(type_name, value)
+    fast = FastDecoder(small_spec, max_identifier=64).decode(type_name, data)
+    assert identical(fast, small_spec.decode(type_name, data))
