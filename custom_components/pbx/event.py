@@ -38,6 +38,7 @@ class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
     """Fires on every call event of the extension, with the numbers involved."""
 
     _attr_translation_key = "call"
+    _shows_events = True
     _attr_event_types = list(EVENT_TYPES.values())  # noqa: RUF012  # HA's attribute
     # Unique per call (or multiplying the attribute sets per entity): recorded, they would
     # cost the recorder a database lookup per event. The logbook (pbx_call_event) keeps the
@@ -80,6 +81,7 @@ class CallRequestDoorbell(PbxExtensionEntity, EventEntity):
     """
 
     _attr_translation_key = "call_request"
+    _shows_events = True
     _attr_device_class = EventDeviceClass.DOORBELL
     _attr_event_types = [DoorbellEventType.RING]  # noqa: RUF012  # HA's attribute
     _unrecorded_attributes = frozenset({"call_id", "caller", "called"})

@@ -7,6 +7,7 @@ from unittest.mock import patch
 import pytest
 from homeassistant.core import HomeAssistant
 
+from custom_components.pbx.event import ExtensionCallEvent
 from pbx_protocols.panasonic.simulator import SimulatorConfig
 from tests.common import wait_until
 
@@ -34,11 +35,24 @@ async def test_an_event_report_writes_only_what_it_changed(
         written.append(entity_id)
         return original(states, entity_id, *args, **kwargs)
 
+    shown: list[str] = []
+    event_shown = ExtensionCallEvent._shown
+
+    def event_spy(entity: ExtensionCallEvent) -> tuple[object, ...]:
+        shown.append(entity.entity_id)
+        return event_shown(entity)
+
     computed = tracker.snapshot_computations
-    with patch.object(machine, "async_set_internal", spy):
+    with (
+        patch.object(machine, "async_set_internal", spy),
+        patch.object(ExtensionCallEvent, "_shown", event_spy),
+    ):
         simulator.pbx.hold("200", call)  # reported to both; only 200's line changes
         await wait_until(lambda: hass.states.get("sensor.extension_200_line").state == "held")
         await hass.async_block_till_done()
     assert sorted(written) == ["event.extension_200_call", "sensor.extension_200_line"], written
+    # An event entity works out what it shows (a timestamp, the call) only for its event,
+    # not again for the snapshot update that comes with it.
+    assert shown == ["event.extension_200_call"], shown
     # the hub and every entity read snapshots, but only the changed one is rebuilt
     assert tracker.snapshot_computations - computed <= 2
