@@ -1,6 +1,7 @@
 """The WebSocket client of ``script/benchmark ha``: it follows every state change.
 
-Two ways, as Home Assistant's clients do:
+Two ways, as Home Assistant's clients do (both ask, as the frontend does, for messages
+queued together to come as one):
 
 - ``entities`` (the default): ``subscribe_entities``, what the frontend uses for an open
   dashboard. All states first, then per change a compressed diff (only what changed); the

@@ -168,6 +168,13 @@ class HomeAssistantApi:
             await websocket.send_json({"type": "auth", "access_token": self.token})
             if (await websocket.receive_json())["type"] != "auth_ok":
                 raise RuntimeError("WebSocket authentication failed")
+            # As the frontend does: messages queued together arrive as one JSON array
+            # (one write instead of one per state change); the result is not awaited.
+            self._ids += 1
+            features = {"coalesce_messages": 1}
+            await websocket.send_json(
+                {"id": self._ids, "type": "supported_features", "features": features}
+            )
             self._ws = websocket
             self._reader = asyncio.create_task(self._read(websocket))
         return self._ws
