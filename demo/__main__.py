@@ -47,7 +47,7 @@ from .provision import (
     ensure_pbx_entry,
     ensure_remote_site,
     remove_unneeded_entries,
-    sign_in,
+    signed_in_when_running,
 )
 from .remote_site import SITE, BranchSite, broker_port
 
@@ -76,9 +76,7 @@ async def provision(
     ``branch``: the broker's port and whether it changed, if there is a branch office.
     """
     async with asyncio.timeout(STARTUP_TIMEOUT):
-        await api.wait_until_up(hass)
-        await sign_in(api)
-        await api.wait_running()
+        await signed_in_when_running(api, hass)
     await remove_unneeded_entries(api)
     say("Adding the simulated PBX through the config flow")
     await ensure_pbx_entry(api, pbx_port)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from .hass_api import HomeAssistantApi, Json
+from .hass_process import HomeAssistantProcess
 
 USERNAME: Final = "demo"
 PASSWORD: Final = "demo"
@@ -34,6 +35,13 @@ async def sign_in(api: HomeAssistantApi) -> None:
         await api.create_owner("Demo", USERNAME, PASSWORD)
     else:
         await api.login(USERNAME, PASSWORD)
+
+
+async def signed_in_when_running(api: HomeAssistantApi, hass: HomeAssistantProcess) -> None:
+    """Wait until Home Assistant answers, sign the owner in, wait until it has started."""
+    await api.wait_until_up(hass)
+    await sign_in(api)
+    await api.wait_running()
 
 
 async def remove_unneeded_entries(api: HomeAssistantApi) -> None:

@@ -60,6 +60,14 @@ def test_importing_the_library_does_not_import_home_assistant():
     assert result.stdout.strip() == "[]"
 
 
+def probe_lines(probe: str) -> list[str]:
+    """What a fresh interpreter running ``probe`` prints, line by line."""
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    return completed.stdout.splitlines()
+
+
 def test_version_and_import_load_no_stack():
     """--version answered before argparse, asyncio or asn1tools are even imported."""
     probe = (
@@ -68,10 +76,7 @@ def test_version_and_import_load_no_stack():
         "print(sorted(m for m in ('argparse', 'asyncio', 'asn1tools', 'pbx_protocols.panasonic')"
         " if m in sys.modules))"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    assert completed.stdout.splitlines() == [f"pbx-protocols {__version__}", "[]"]
+    assert probe_lines(probe) == [f"pbx-protocols {__version__}", "[]"]
 
 
 def test_decoding_on_the_command_line_loads_no_client_simulator_or_asyncio():
@@ -83,9 +88,6 @@ def test_decoding_on_the_command_line_loads_no_client_simulator_or_asyncio():
         " 'pbx_protocols.panasonic.client', 'pbx_protocols.panasonic.simulator')"
         " if m in sys.modules))"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    decoded, loaded = completed.stdout.splitlines()
+    decoded, loaded = probe_lines(probe)
     assert '"operation": "systemStatus"' in decoded
     assert loaded == "[]"

@@ -10,7 +10,7 @@ import pytest
 
 from demo.hass_api import HomeAssistantApi
 from demo.hass_process import HomeAssistantProcess, prepare_config
-from demo.provision import ensure_pbx_entry, sign_in
+from demo.provision import ensure_pbx_entry, signed_in_when_running
 from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
 
 
@@ -62,9 +62,7 @@ async def test_a_pbx_that_moved_is_reconfigured_not_added_again(socket_enabled, 
                 api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
                 try:
                     async with asyncio.timeout(300):
-                        await api.wait_until_up(hass)
-                        await sign_in(api)
-                        await api.wait_running()
+                        await signed_in_when_running(api, hass)
                     first = await ensure_pbx_entry(api, before.port, names={}, voice_extension=None)
                     ids = await entity_ids(api, first)
                     assert "sensor.extension_101_line" in ids

@@ -23,7 +23,7 @@ import yaml
 
 from demo.hass_api import HomeAssistantApi
 from demo.hass_process import HomeAssistantProcess, prepare_config
-from demo.provision import ensure_pbx_entry, sign_in
+from demo.provision import ensure_pbx_entry, signed_in_when_running
 from pbx_protocols import __version__
 
 ROOT = Path(__file__).parents[1]
@@ -91,9 +91,7 @@ async def test_home_assistant_loads_the_released_integration(socket_enabled, rel
             api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
             try:
                 async with asyncio.timeout(300):
-                    await api.wait_until_up(hass)
-                    await sign_in(api)
-                    await api.wait_running()
+                    await signed_in_when_running(api, hass)
                 await ensure_pbx_entry(api, pbx_port, names={}, voice_extension=None)
                 entries = await api.ws({"type": "config_entries/get", "domain": "pbx"})
                 assert [entry["state"] for entry in entries] == ["loaded"]
