@@ -107,9 +107,6 @@ class PbxExtensionEntity(_WritesOnChange):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    #: Whether it shows the extension's events (written as they come), not its snapshot:
-    #: a snapshot's update then matters only when it changes the entity's availability.
-    _shows_events = False
 
     def __init__(self, hub: PbxHub, number: str, key: str) -> None:
         self.hub = hub
@@ -134,6 +131,16 @@ class PbxExtensionEntity(_WritesOnChange):
         self.async_on_remove(self.hub.subscribe_extension(self.extension, self._on_update))
 
     def _on_update(self, snapshot: ExtensionSnapshot) -> None:
-        if self._shows_events and self._written is not None and self.available == self._written[0]:
-            return  # an event entity's state moves with its events; here only availability
         self._write_if_changed()
+
+
+class PbxExtensionEventsEntity(PbxExtensionEntity):
+    """An entity of one extension that shows its events, written as they come.
+
+    Its state moves with the events only: a snapshot update matters to it when it changes
+    its availability, and working out its state (a timestamp, the call) would be wasted.
+    """
+
+    def _on_update(self, snapshot: ExtensionSnapshot) -> None:
+        if self._written is None or self.available != self._written[0]:
+            self._write_if_changed()

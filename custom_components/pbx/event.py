@@ -12,7 +12,7 @@ from pbx_protocols.core.model import CallEvent, CallEventKind
 
 from . import PbxConfigEntry
 from .const import EVENT_TYPES
-from .entity import PbxExtensionEntity, add_extension_entities
+from .entity import PbxExtensionEventsEntity, add_extension_entities
 from .hub import PbxHub
 from .wording import async_load_wording
 
@@ -34,11 +34,10 @@ async def async_setup_entry(
         add_extension_entities(hub, async_add_entities, CallRequestDoorbell)
 
 
-class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
+class ExtensionCallEvent(PbxExtensionEventsEntity, EventEntity):
     """Fires on every call event of the extension, with the numbers involved."""
 
     _attr_translation_key = "call"
-    _shows_events = True
     _attr_event_types = list(EVENT_TYPES.values())  # noqa: RUF012  # HA's attribute
     # Unique per call (or multiplying the attribute sets per entity): recorded, they would
     # cost the recorder a database lookup per event. The logbook (pbx_call_event) keeps the
@@ -72,7 +71,7 @@ class ExtensionCallEvent(PbxExtensionEntity, EventEntity):
         self._write_now()
 
 
-class CallRequestDoorbell(PbxExtensionEntity, EventEntity):
+class CallRequestDoorbell(PbxExtensionEventsEntity, EventEntity):
     """Rings when the station asks to be called back: an intercom's call button.
 
     Only on PBXs that send call requests (an AlphaCom door station). A doorbell event
@@ -81,7 +80,6 @@ class CallRequestDoorbell(PbxExtensionEntity, EventEntity):
     """
 
     _attr_translation_key = "call_request"
-    _shows_events = True
     _attr_device_class = EventDeviceClass.DOORBELL
     _attr_event_types = [DoorbellEventType.RING]  # noqa: RUF012  # HA's attribute
     _unrecorded_attributes = frozenset({"call_id", "caller", "called"})
