@@ -109,21 +109,21 @@ async def _kept_or_moved(
     stay. Removed and added again, its entities would be renamed, and Home Assistant would
     warn that it cannot migrate their history.
     """
-    found = next(((e, k) for e, k in entries if k == serial), None) or next(
-        ((e, k) for e, k in entries if k is not None), None
+    # The one at the address first; else any whose address is known, to move it.
+    found = next((pair for pair in entries if pair[1] == serial), None) or next(
+        (pair for pair in entries if pair[1] is not None), None
     )
+    kept = None
     if found is not None:
-        kept, known = found
-        if (kept["state"] == "loaded" and known == serial) or await _reconfigured(
-            api, str(kept["entry_id"]), where
+        entry, known = found
+        if (entry["state"] == "loaded" and known == serial) or await _reconfigured(
+            api, str(entry["entry_id"]), where
         ):
-            for entry, _ in entries:
-                if entry is not kept:
-                    await remove_entry(api, entry["entry_id"])
-            return str(kept["entry_id"])
+            kept = entry
     for entry, _ in entries:
-        await remove_entry(api, entry["entry_id"])
-    return None
+        if entry is not kept:
+            await remove_entry(api, entry["entry_id"])
+    return str(kept["entry_id"]) if kept is not None else None
 
 
 async def _reconfigured(api: HomeAssistantApi, entry_id: str, where: Json) -> bool:
