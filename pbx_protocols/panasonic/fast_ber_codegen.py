@@ -3,8 +3,9 @@
 Most of a CSTA decode is walking SEQUENCE members. A generic loop pays per member for
 unpacking the member's description, a set look-up of its tags and a call to read the next
 header. The function generated here compares each member's tag with a constant and reads
-the common header (one-byte tag, short length) inline: about a third less time per event
-report. Only SEQUENCEs without DEFAULT members are generated (the specification has none);
+the common header (one-byte tag, short length) inline: about a fifth less time per PDU
+(19.5-19.8 against 15.6-16.1 µs for ``decode_pdu`` of an event report, measured side by
+side). Only SEQUENCEs without DEFAULT members are generated (the specification has none);
 asn1tools decodes any other, filling in its defaults. An explicit tag (CSTA wraps most
 CHOICE alternatives in one) reads its inner header inline the same way.
 
