@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 
 from pbx_protocols.core.model import ExtensionSnapshot
@@ -112,7 +113,11 @@ class PbxExtensionEntity(_WritesOnChange):
         self.hub = hub
         self.extension = number
         self._attr_unique_id = f"{hub.entry.entry_id}_{number}_{key}"
-        self._attr_device_info = hub.extension_device_info(number)
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """The extension's device (built when asked: Home Assistant needs it once, to add)."""
+        return self.hub.extension_device_info(self.extension)
 
     @property
     def snapshot(self) -> ExtensionSnapshot | None:

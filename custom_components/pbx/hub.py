@@ -404,9 +404,18 @@ class PbxHub:
 
 def _subscribe[T](listeners: list[T], listener: T) -> Callable[[], None]:
     listeners.append(listener)
+    return _Unsubscribe(listeners, listener)
 
-    def unsubscribe() -> None:
-        if listener in listeners:
-            listeners.remove(listener)
 
-    return unsubscribe
+class _Unsubscribe[T]:
+    """Removes one listener: an object of two slots (a closure would take four objects)."""
+
+    __slots__ = ("_listener", "_listeners")
+
+    def __init__(self, listeners: list[T], listener: T) -> None:
+        self._listeners = listeners
+        self._listener = listener
+
+    def __call__(self) -> None:
+        if self._listener in self._listeners:
+            self._listeners.remove(self._listener)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
 
 from custom_components.pbx.event import ExtensionCallEvent
+from pbx_protocols.panasonic import codec
 from pbx_protocols.panasonic.simulator import SimulatorConfig
 from tests.common import wait_until
 
@@ -56,3 +58,34 @@ async def test_an_event_report_writes_only_what_it_changed(
     assert shown == ["event.extension_200_call"], shown
     # the hub and every entity read snapshots, but only the changed one is rebuilt
     assert tracker.snapshot_computations - computed <= 2
+
+
+#: What the integration and the library may keep per extension (their own allocations,
+#: by tracemalloc). Home Assistant's own share (registries, states, entity objects) is
+#: about 50 kB per extension (``script/benchmark ha``'s reference integration).
+OUR_BYTES_PER_EXTENSION = 3_500
+
+
+async def test_an_extension_costs_a_few_kilobytes_of_our_memory(
+    hass: HomeAssistant, entry, simulator
+):
+    await codec.async_prepare_decoding()  # once per process: not the extensions' cost
+    tracemalloc.start()
+    try:
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    ours = snapshot.filter_traces(
+        [
+            tracemalloc.Filter(True, "*/custom_components/pbx/*"),
+            tracemalloc.Filter(True, "*/pbx_protocols/*"),
+            tracemalloc.Filter(False, "*/simulator/*"),
+        ]
+    )
+    per_extension = sum(stat.size for stat in ours.statistics("filename")) / len(NUMBERS)
+    top = ours.statistics("lineno")[:5]
+    assert per_extension < OUR_BYTES_PER_EXTENSION, (per_extension, top)
+    await hass.config_entries.async_unload(entry.entry_id)
