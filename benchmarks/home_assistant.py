@@ -31,6 +31,9 @@ import os
 import socket
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -42,6 +45,12 @@ from demo.provision import ensure_pbx_entry, sign_in
 
 from .far_end_process import FarEnd
 from .ha_followers import FOLLOWERS, Follower
+from .ha_reference import (
+    REFERENCE_DOMAIN,
+    add_reference_entry,
+    make_reference_calls,
+    reference_path,
+)
 from .stats import lag_growth, match, summary
 
 DOMAIN: Final = "pbx"
@@ -147,6 +156,57 @@ async def started(api: HomeAssistantApi, hass: HomeAssistantProcess) -> None:
     await asyncio.sleep(SETTLE)
 
 
+@dataclass(slots=True)
+class Restarted:
+    """Home Assistant restarted with an integration configured, and what that took."""
+
+    api: HomeAssistantApi
+    hass: HomeAssistantProcess
+    config_flow_s: float
+    rss_growth: int
+
+
+@asynccontextmanager
+async def restarted_with(
+    config_dir: Path,
+    port: int,
+    session: aiohttp.ClientSession,
+    extensions: int,
+    add_entry: Callable[[HomeAssistantApi], Awaitable[object]],
+    env: dict[str, str] | None = None,
+) -> AsyncIterator[Restarted]:
+    """Add an integration's entry, restart, and measure the memory it added.
+
+    Memory is read after a restart with the entry configured, as a user's Home Assistant
+    runs: the recorder sizes its caches for the entities it finds at start (added later,
+    2,000 entities overflow them and every state write queries the database).
+    """
+    hass = HomeAssistantProcess(config_dir, env=env)
+    api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
+    try:
+        await started(api, hass)
+        rss_without = rss_bytes(hass.pid)
+        begin = time.monotonic()
+        await add_entry(api)
+        config_flow_s = time.monotonic() - begin
+        await all_lines_available(api, extensions)
+        await recorder_idle(api)
+    finally:
+        await api.close()
+        # A clean stop: a killed recorder makes the next start check the database.
+        await hass.stop(grace=STOP_GRACE)
+    hass = HomeAssistantProcess(config_dir, env=env)
+    api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
+    try:
+        await started(api, hass)
+        await all_lines_available(api, extensions)
+        await recorder_idle(api)
+        yield Restarted(api, hass, config_flow_s, rss_bytes(hass.pid) - rss_without)
+    finally:
+        await api.close()
+        await hass.stop(grace=10.0)
+
+
 async def measure(
     extensions: int,
     rates: tuple[int, ...],
@@ -155,13 +215,7 @@ async def measure(
     recorder: str,
     follow: str,
 ) -> int:
-    """Everything for one office size, in a fresh Home Assistant.
-
-    Memory and the entry's load time are read after a restart with the PBX configured, as
-    a user's Home Assistant runs: the recorder sizes its caches for the entities it finds
-    at start (added later, 2,000 entities overflow them and every state write queries the
-    database).
-    """
+    """Everything for one office size, in a fresh Home Assistant."""
     config_dir = work / f"ha-{extensions}-{recorder}"
     port = free_port()
     prepare_config(config_dir, port)
@@ -169,32 +223,20 @@ async def measure(
         with (config_dir / "configuration.yaml").open("a") as configuration:
             configuration.write(RECORDER_WITHOUT_PBX)
     async with FarEnd(extensions) as far, aiohttp.ClientSession() as session:
-        hass = HomeAssistantProcess(config_dir)
-        api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
-        try:
-            await started(api, hass)
-            rss_without = rss_bytes(hass.pid)
-            begin = time.monotonic()
-            entry_id = await ensure_pbx_entry(api, far.port, names={}, voice_extension=None)
-            config_flow_s = time.monotonic() - begin
-            await all_lines_available(api, extensions)
-            await recorder_idle(api)
-        finally:
-            await api.close()
-            # A clean stop: a killed recorder makes the next start check the database.
-            await hass.stop(grace=STOP_GRACE)
-        hass = HomeAssistantProcess(config_dir)
-        api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
-        try:
-            await started(api, hass)
-            await all_lines_available(api, extensions)
-            await recorder_idle(api)
-            rss_growth = rss_bytes(hass.pid) - rss_without
+        entry_ids: list[str] = []
+
+        async def add_pbx(api: HomeAssistantApi) -> None:
+            entry_ids.append(await ensure_pbx_entry(api, far.port, names={}, voice_extension=None))
+
+        async with restarted_with(config_dir, port, session, extensions, add_pbx) as restarted:
+            api, hass = restarted.api, restarted.hass
             setup_info = await api.ws({"type": "integration/setup_info"})
             entry_load_s = sum(i["seconds"] for i in setup_info if i.get("domain") == DOMAIN)
             begin = time.monotonic()
             await api.request(
-                "POST", f"/api/config/config_entries/entry/{entry_id}/reload", headers=api.headers
+                "POST",
+                f"/api/config/config_entries/entry/{entry_ids[0]}/reload",
+                headers=api.headers,
             )
             reload_s = time.monotonic() - begin
             await all_lines_available(api, extensions)
@@ -205,22 +247,58 @@ async def measure(
                     "benchmark": "ha",
                     "recorder": recorder,
                     "extensions": extensions,
-                    "config_flow_s": round(config_flow_s, 2),
+                    "config_flow_s": round(restarted.config_flow_s, 2),
                     "entry_load_s": round(entry_load_s, 2),
                     "reload_s": round(reload_s, 2),
                     "all_available_s": round(all_available_s, 2),
-                    "rss_growth_mb": round(rss_growth / 1e6, 1),
-                    "rss_kb_per_extension": round(rss_growth / 1024 / extensions, 1),
+                    **memory(restarted.rss_growth, extensions),
                 }
             )
             follower = Follower(follow)
             await follower.start(api)
             for rate in rates:
                 await measure_rate(api, hass, far, follower, extensions, rate, seconds, recorder)
-        finally:
-            await api.close()
-            await hass.stop(grace=10.0)
-    return rss_growth
+    return restarted.rss_growth
+
+
+async def measure_reference(
+    extensions: int, rates: tuple[int, ...], seconds: float, work: Path, follow: str
+) -> int:
+    """Home Assistant's own floor: the entity model's memory and writes, with no PBX."""
+    config_dir = work / f"ha-{extensions}-reference"
+    port = free_port()
+    prepare_config(config_dir, port)
+    env = {"PYTHONPATH": str(reference_path(work))}
+
+    async def add_reference(api: HomeAssistantApi) -> None:
+        await add_reference_entry(api, extensions)
+
+    async with (
+        aiohttp.ClientSession() as session,
+        restarted_with(config_dir, port, session, extensions, add_reference, env) as restarted,
+    ):
+        emit(
+            {
+                "benchmark": "ha",
+                "integration": REFERENCE_DOMAIN,
+                "recorder": "all",
+                "extensions": extensions,
+                **memory(restarted.rss_growth, extensions),
+            }
+        )
+        follower = Follower(follow)  # the same dashboard client: its frames cost CPU too
+        await follower.start(restarted.api)
+        for rate in rates:
+            await measure_reference_rate(restarted.api, restarted.hass, extensions, rate, seconds)
+    return restarted.rss_growth
+
+
+def memory(rss_growth: int, extensions: int) -> dict[str, float]:
+    """The memory an entry added, in all and per extension."""
+    return {
+        "rss_growth_mb": round(rss_growth / 1e6, 1),
+        "rss_kb_per_extension": round(rss_growth / 1024 / extensions, 1),
+    }
 
 
 async def measure_rate(
@@ -234,11 +312,7 @@ async def measure_rate(
     recorder: str,
 ) -> None:
     """Latency and CPU per report at one rate."""
-    await asyncio.sleep(DRAIN)  # what the previous rate left behind is done
-    await recorder_idle(api)
-    idle = cpu_seconds(hass.pid)
-    await asyncio.sleep(IDLE_SECONDS)
-    idle_per_second = (cpu_seconds(hass.pid) - idle) / IDLE_SECONDS
+    idle_per_second = await idle_cpu(api, hass)
     follower.arrivals()  # forget what came before
     cpu, started = cpu_seconds(hass.pid), time.monotonic()
     sent = await far.load(rate, seconds)
@@ -251,9 +325,7 @@ async def measure_rate(
         if len(match(wall, received)) == len(sent):
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(max(0.0, last + CPU_TAIL - time.monotonic()))
-    await recorder_idle(api)
-    busy = cpu_seconds(hass.pid) - cpu - idle_per_second * (time.monotonic() - started)
+    busy = await busy_cpu(api, hass, cpu, started, last, idle_per_second)
     delays = match(wall, received)
     emit(
         {
@@ -266,9 +338,63 @@ async def measure_rate(
             "received": len(delays),
             **summary(delays),
             "lag_growth_ms": lag_growth(delays),
-            "cpu_ms_per_report": round(max(busy, 0.0) / len(sent) * 1000, 3),
+            "cpu_ms_per_report": round(busy / len(sent) * 1000, 3),
             "idle_cpu_percent": round(idle_per_second * 100, 1),
             "slow_update_warnings": slow_update_warnings(hass),
+        }
+    )
+
+
+async def idle_cpu(api: HomeAssistantApi, hass: HomeAssistantProcess) -> float:
+    """Home Assistant's CPU seconds per second when idle, after earlier work is done."""
+    await asyncio.sleep(DRAIN)  # what the previous rate left behind is done
+    await recorder_idle(api)
+    idle = cpu_seconds(hass.pid)
+    await asyncio.sleep(IDLE_SECONDS)
+    return (cpu_seconds(hass.pid) - idle) / IDLE_SECONDS
+
+
+async def busy_cpu(
+    api: HomeAssistantApi,
+    hass: HomeAssistantProcess,
+    cpu: float,
+    started: float,
+    last: float,
+    idle_per_second: float,
+) -> float:
+    """CPU seconds spent on a load beyond idle, once the recorder committed what it queued.
+
+    ``cpu`` and ``started`` were read as the load began; ``last`` is when it ended.
+    """
+    await asyncio.sleep(max(0.0, last + CPU_TAIL - time.monotonic()))
+    await recorder_idle(api)
+    busy = cpu_seconds(hass.pid) - cpu - idle_per_second * (time.monotonic() - started)
+    return max(busy, 0.0)
+
+
+async def measure_reference_rate(
+    api: HomeAssistantApi, hass: HomeAssistantProcess, extensions: int, rate: int, seconds: float
+) -> None:
+    """Home Assistant's CPU for the writes of ``rate`` call events a second, with no PBX."""
+    idle_per_second = await idle_cpu(api, hass)
+    cpu, started = cpu_seconds(hass.pid), time.monotonic()
+    late = await make_reference_calls(api, rate, seconds)
+    busy = await busy_cpu(api, hass, cpu, started, time.monotonic(), idle_per_second)
+    late_ms = summary(late)
+    emit(
+        {
+            "benchmark": "ha",
+            "integration": REFERENCE_DOMAIN,
+            "recorder": "all",
+            "extensions": extensions,
+            "rate": rate,
+            "sent": len(late),
+            # how late the event loop let it make its events: the PBX's reports wait as long
+            "late_p50_ms": late_ms["p50_ms"],
+            "late_p99_ms": late_ms["p99_ms"],
+            "late_max_ms": late_ms["max_ms"],
+            "cpu_ms_per_report": round(busy / len(late) * 1000, 3),
+            "idle_cpu_percent": round(idle_per_second * 100, 1),
         }
     )
 
@@ -279,6 +405,7 @@ async def run(args: argparse.Namespace) -> None:
     if args.recorder != "all":  # the advice for a large site, at the largest size
         runs.append((max(args.extensions), "without-pbx"))
     growth: dict[int, int] = {}
+    floor: dict[int, int] = {}
     with tempfile.TemporaryDirectory(prefix="pbx-benchmark-ha-") as work:
         for extensions, recorder in runs:
             rss = await measure(
@@ -286,8 +413,15 @@ async def run(args: argparse.Namespace) -> None:
             )
             if recorder == "all":
                 growth[extensions] = rss
+        if args.reference:
+            for extensions in args.extensions:
+                floor[extensions] = await measure_reference(
+                    extensions, tuple(args.rates), args.seconds, Path(work), args.follow
+                )
     if len(growth) >= 2:
         emit({"benchmark": "ha", "recorder": "all", **memory_fit(growth)})
+    if len(floor) >= 2:
+        emit({"benchmark": "ha", "integration": REFERENCE_DOMAIN, **memory_fit(floor)})
 
 
 def memory_fit(growth: dict[int, int]) -> dict[str, Any]:
@@ -316,6 +450,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="record everything (Home Assistant's default), leave the PBX's states and call "
         "events out (the advice for a large site), or both: every size recording "
         "everything, then the largest without the PBX (default)",
+    )
+    parser.add_argument(
+        "--no-reference",
+        dest="reference",
+        action="store_false",
+        help="skip Home Assistant's own floor: the memory of the same entity model from an "
+        "integration with no PBX behind it (benchmarks/reference_integration)",
     )
     parser.add_argument(
         "--follow",

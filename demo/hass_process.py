@@ -119,8 +119,16 @@ def _write_store(path: Path, data: dict[str, Any], key: str, version: int) -> No
 class HomeAssistantProcess:
     """``hass`` on a configuration directory, in its own process group."""
 
-    def __init__(self, config_dir: Path, *, executable: Path | None = None) -> None:
+    def __init__(
+        self,
+        config_dir: Path,
+        *,
+        executable: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.config_dir = config_dir
+        #: Variables added to this process's environment for it.
+        self.env = env or {}
         self.log = config_dir / "home-assistant.log"
         #: ``hass`` of this environment unless another is given (a fresh one, say).
         self.executable = executable or Path(sys.executable).with_name("hass")
@@ -138,6 +146,7 @@ class HomeAssistantProcess:
             stderr=asyncio.subprocess.DEVNULL,
             # Its own group: a Ctrl-C meant for the demo reaches it only through stop().
             start_new_session=True,
+            env={**os.environ, **self.env},
         )
 
     @property

@@ -14,13 +14,13 @@ from tests.mosquitto import needs_mosquitto
 ROOT = Path(__file__).parents[1]
 
 
-def benchmark(*args: str) -> list[dict]:
+def benchmark(*args: str, timeout: float = 240) -> list[dict]:
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=timeout,
         check=True,
     )
     return [json.loads(line) for line in completed.stdout.splitlines()]
@@ -37,16 +37,45 @@ def test_latency_benchmark(socket_enabled):
     assert latency["p99_ms"] is not None
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(540)
 def test_home_assistant_benchmark(socket_enabled):
-    load, rate, load_without, rate_without = benchmark(
-        "ha", "--extensions", "10", "--rates", "50", "--seconds", "1"
+    load, rate, load_without, rate_without, reference, reference_rate = benchmark(
+        "ha", "--extensions", "10", "--rates", "50", "--seconds", "1", timeout=480
     )
     assert load["extensions"] == 10 and load["entry_load_s"] > 0 and load["reload_s"] > 0
     assert rate["sent"] == 50 and rate["received"] == 50
     assert rate["cpu_ms_per_report"] >= 0
     assert (load["recorder"], load_without["recorder"]) == ("all", "without-pbx")
     assert rate_without["received"] == 50
+    # Home Assistant's own floor: the same entity model, with no PBX behind it
+    assert reference["integration"] == "pbx_reference" and "rss_kb_per_extension" in reference
+    assert reference_rate["sent"] == 50 and reference_rate["cpu_ms_per_report"] >= 0
+
+
+def test_the_reference_integration_has_the_entity_model_of_pbx():
+    """The floor is only Home Assistant's own if the model matches, attribute for attribute."""
+    from benchmarks.reference_integration.pbx_reference import event, sensor
+    from custom_components.pbx import event as pbx_event
+    from custom_components.pbx import sensor as pbx_sensor
+    from custom_components.pbx.const import EVENT_TYPES, LINE_STATES
+
+    assert sensor.LINE_STATES == LINE_STATES
+    assert event.CALL_EVENT_TYPES == list(EVENT_TYPES.values())
+    line, call = pbx_sensor.LineStateSensor, pbx_event.ExtensionCallEvent
+    assert sensor.UNRECORDED_LINE_ATTRIBUTES == line._unrecorded_attributes
+    assert event.UNRECORDED_CALL_ATTRIBUTES == call._unrecorded_attributes
+    assert sensor.ReferenceLine._attr_device_class == line._attr_device_class
+    assert (
+        sensor.ReferenceLine._attr_translation_key,
+        event.ReferenceCall._attr_translation_key,
+    ) == (
+        line._attr_translation_key,
+        call._attr_translation_key,
+    )
+    reference_line = object.__new__(sensor.ReferenceLine)
+    reference_line.extension, reference_line._call = "100", ("1", "0301234567")
+    shown = set(reference_line.extra_state_attributes)
+    assert shown == line._unrecorded_attributes | {"extension"}
 
 
 def test_memory_splits_into_a_fixed_part_and_a_part_per_extension():
