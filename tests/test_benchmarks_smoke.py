@@ -60,10 +60,10 @@ def test_the_reference_integration_has_the_entity_model_of_pbx():
     from custom_components.pbx.const import EVENT_TYPES, LINE_STATES
 
     assert sensor.LINE_STATES == LINE_STATES
-    assert event.CALL_EVENT_TYPES == list(EVENT_TYPES.values())
+    assert list(EVENT_TYPES.values()) == event.CALL_EVENT_TYPES
     line, call = pbx_sensor.LineStateSensor, pbx_event.ExtensionCallEvent
-    assert sensor.UNRECORDED_LINE_ATTRIBUTES == line._unrecorded_attributes
-    assert event.UNRECORDED_CALL_ATTRIBUTES == call._unrecorded_attributes
+    assert line._unrecorded_attributes == sensor.UNRECORDED_LINE_ATTRIBUTES
+    assert call._unrecorded_attributes == event.UNRECORDED_CALL_ATTRIBUTES
     assert sensor.ReferenceLine._attr_device_class == line._attr_device_class
     assert (
         sensor.ReferenceLine._attr_translation_key,
