@@ -47,16 +47,18 @@ class _WritesOnChange(Entity):
         return (self.available, self.state, self.extra_state_attributes)
 
     def _write_if_changed(self) -> None:
-        shown = self._shown()
-        if shown == self._written:
-            return
         if self._min_write_interval:
+            # Within the interval, what it would show is worked out once, when it ends: a
+            # busy PBX's reports would each build it only to find the write must wait.
+            if self._pending_write is not None:
+                return
             wait = self._last_write + self._min_write_interval - self.hass.loop.time()
             if wait > 0:
-                if self._pending_write is None:
-                    self._pending_write = self.hass.loop.call_later(wait, self._write_pending)
+                self._pending_write = self.hass.loop.call_later(wait, self._write_pending)
                 return
-        self._write(shown)
+        shown = self._shown()
+        if shown != self._written:
+            self._write(shown)
 
     def _write_pending(self) -> None:
         self._pending_write = None
@@ -142,10 +144,10 @@ class PbxExtensionEntity(_WritesOnChange):
 class PbxExtensionEventsEntity(PbxExtensionEntity):
     """An entity of one extension that shows its events, written as they come.
 
-    Its state moves with the events only: a snapshot update matters to it when it changes
-    its availability, and working out its state (a timestamp, the call) would be wasted.
+    Its state moves with the events only, each written at once: a snapshot update matters
+    to it when it changes its availability, and working out its state (a timestamp, the
+    call) to compare would be wasted.
     """
 
-    def _on_update(self, snapshot: ExtensionSnapshot) -> None:
-        if self._written is None or self.available != self._written[0]:
-            self._write_if_changed()
+    def _shown(self) -> tuple[object, ...]:
+        return (self.available,)

@@ -16,15 +16,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from pbx_protocols.core.client import PbxClient
-from pbx_protocols.core.model import Capability
+from pbx_protocols.core.model import Capability, ExtensionSnapshot
 
 from . import PbxConfigEntry
 from .const import LINE_STATES, PBX_SENSOR_MIN_WRITE_INTERVAL
 from .entity import PbxEntity, PbxExtensionEntity, add_extension_entities
-from .hub import PbxHub
+from .hub import LastCall, PbxHub
 
 # Push only: nothing to update in parallel; actions go through the PBX's own queue.
 PARALLEL_UPDATES = 0
+
+_NOTHING = object()
 
 
 async def async_setup_entry(
@@ -52,6 +54,10 @@ class LineStateSensor(PbxExtensionEntity, SensorEntity):
 
     def __init__(self, hub: PbxHub, number: str) -> None:
         super().__init__(hub, number, "line")
+        #: The snapshot the attributes were built from, and them: compared before each
+        #: write and read again by Home Assistant, they are built once per change.
+        self._described: object = _NOTHING
+        self._attributes: dict[str, Any] = {}
 
     @property
     def native_value(self) -> str | None:
@@ -64,6 +70,12 @@ class LineStateSensor(PbxExtensionEntity, SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any]:
         """The current call: who, with whom, which way; and how many calls there are."""
         snapshot = self.snapshot
+        if snapshot is not self._described:  # snapshots are replaced, never changed
+            self._described = snapshot
+            self._attributes = self._describe(snapshot)
+        return self._attributes
+
+    def _describe(self, snapshot: ExtensionSnapshot | None) -> dict[str, Any]:
         call = snapshot.current_call if snapshot else None
         return {
             "extension": self.extension,
@@ -178,6 +190,8 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
     def __init__(self, hub: PbxHub) -> None:
         super().__init__(hub, "last_caller")
         self._attr_extra_state_attributes = dict.fromkeys(self._ATTRIBUTES)
+        #: The call the attributes were last built for (None: the restored ones).
+        self._described: LastCall | None = None
 
     async def async_added_to_hass(self) -> None:
         """Restore the last caller, then follow new calls."""
@@ -188,15 +202,18 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
             self._attr_extra_state_attributes = {
                 key: state.attributes.get(key) for key in self._ATTRIBUTES
             }
+        self._written = self._shown()
 
     @property
     def available(self) -> bool:
         """The last caller stays known while the link is down."""
         return True
 
-    def _on_hub_update(self) -> None:
+    def _shown(self) -> tuple[object, ...]:
+        # Brought up to date when asked, at most once a second: built once per new call.
         last = self.hub.last_call
-        if last is not None:
+        if last is not None and last is not self._described:
+            self._described = last
             self._attr_native_value = last.caller
             self._attr_extra_state_attributes = {
                 "extension": last.extension,
@@ -204,4 +221,4 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
                 "time": last.timestamp.isoformat(),
                 "call_id": last.call_id,
             }
-        self._write_if_changed()
+        return super()._shown()
