@@ -30,8 +30,8 @@ def reference_path(work: Path) -> Path:
     return path
 
 
-async def add_reference_entry(api: HomeAssistantApi, extensions: int) -> None:
-    """Add the reference through its config flow, with ``extensions`` extensions."""
+async def add_reference_entry(api: HomeAssistantApi, extensions: int) -> str:
+    """Add the reference through its config flow, with ``extensions`` extensions; its id."""
     flow = await api.request(
         "POST",
         "/api/config/config_entries/flow",
@@ -46,6 +46,8 @@ async def add_reference_entry(api: HomeAssistantApi, extensions: int) -> None:
     )
     if result.get("type") != "create_entry":
         raise RuntimeError(f"the reference integration was not added: {result}")
+    entry_id: str = result["result"]["entry_id"]
+    return entry_id
 
 
 async def make_reference_calls(api: HomeAssistantApi, rate: float, seconds: float) -> list[float]:

@@ -162,6 +162,7 @@ class Restarted:
 
     api: HomeAssistantApi
     hass: HomeAssistantProcess
+    entry_id: str
     config_flow_s: float
     rss_growth: int
 
@@ -172,14 +173,15 @@ async def restarted_with(
     port: int,
     session: aiohttp.ClientSession,
     extensions: int,
-    add_entry: Callable[[HomeAssistantApi], Awaitable[object]],
+    add_entry: Callable[[HomeAssistantApi], Awaitable[str]],
     env: dict[str, str] | None = None,
 ) -> AsyncIterator[Restarted]:
     """Add an integration's entry, restart, and measure the memory it added.
 
-    Memory is read after a restart with the entry configured, as a user's Home Assistant
-    runs: the recorder sizes its caches for the entities it finds at start (added later,
-    2,000 entities overflow them and every state write queries the database).
+    ``add_entry`` adds the entry and returns its id. Memory is read after a restart with
+    the entry configured, as a user's Home Assistant runs: the recorder sizes its caches
+    for the entities it finds at start (added later, 2,000 entities overflow them and every
+    state write queries the database).
     """
     hass = HomeAssistantProcess(config_dir, env=env)
     api = HomeAssistantApi(session, f"http://127.0.0.1:{port}")
@@ -187,7 +189,7 @@ async def restarted_with(
         await started(api, hass)
         rss_without = rss_bytes(hass.pid)
         begin = time.monotonic()
-        await add_entry(api)
+        entry_id = await add_entry(api)
         config_flow_s = time.monotonic() - begin
         await all_lines_available(api, extensions)
         await recorder_idle(api)
@@ -201,7 +203,7 @@ async def restarted_with(
         await started(api, hass)
         await all_lines_available(api, extensions)
         await recorder_idle(api)
-        yield Restarted(api, hass, config_flow_s, rss_bytes(hass.pid) - rss_without)
+        yield Restarted(api, hass, entry_id, config_flow_s, rss_bytes(hass.pid) - rss_without)
     finally:
         await api.close()
         await hass.stop(grace=10.0)
@@ -223,10 +225,9 @@ async def measure(
         with (config_dir / "configuration.yaml").open("a") as configuration:
             configuration.write(RECORDER_WITHOUT_PBX)
     async with FarEnd(extensions) as far, aiohttp.ClientSession() as session:
-        entry_ids: list[str] = []
 
-        async def add_pbx(api: HomeAssistantApi) -> None:
-            entry_ids.append(await ensure_pbx_entry(api, far.port, names={}, voice_extension=None))
+        def add_pbx(api: HomeAssistantApi) -> Awaitable[str]:
+            return ensure_pbx_entry(api, far.port, names={}, voice_extension=None)
 
         async with restarted_with(config_dir, port, session, extensions, add_pbx) as restarted:
             api, hass = restarted.api, restarted.hass
@@ -235,7 +236,7 @@ async def measure(
             begin = time.monotonic()
             await api.request(
                 "POST",
-                f"/api/config/config_entries/entry/{entry_ids[0]}/reload",
+                f"/api/config/config_entries/entry/{restarted.entry_id}/reload",
                 headers=api.headers,
             )
             reload_s = time.monotonic() - begin
@@ -270,8 +271,8 @@ async def measure_reference(
     prepare_config(config_dir, port)
     env = {"PYTHONPATH": str(reference_path(work))}
 
-    async def add_reference(api: HomeAssistantApi) -> None:
-        await add_reference_entry(api, extensions)
+    def add_reference(api: HomeAssistantApi) -> Awaitable[str]:
+        return add_reference_entry(api, extensions)
 
     async with (
         aiohttp.ClientSession() as session,
