@@ -1,10 +1,13 @@
-"""``script/benchmark [decode|startup|latency|ha]``: measurements, one JSON line each.
+"""``script/benchmark [decode|startup|latency|ha|bridge|alphacom|nbx]``: measurements.
+
+Each prints one JSON line per measurement:
 
 - ``decode`` (the default): CSTA event reports per second, decoded and mapped;
 - ``startup``: the command line's start and the first decode, in fresh interpreters;
 - ``latency``: wire to client callback at 100 to 15,000 reports/s, and connecting a large,
   slow PBX;
-- ``ha``: a real Home Assistant at 100, 300 and 1,000 extensions (a few minutes);
+- ``ha``: a real Home Assistant at 100, 300 and 1,000 extensions, and Home Assistant's
+  own floor for the same entity model (half an hour);
 - ``bridge``: 10 sites of 100 extensions through one mosquitto at 500 events/s, simulator
   to remote client callback, and what each bridge process costs;
 - ``alphacom``: AlphaCom simple-link-layer lines decoded per second, and data-link goodput
