@@ -42,10 +42,13 @@ class CallLoad:
     hass: HomeAssistant
     entry_id: str
     extensions: dict[str, ReferenceExtension]
-    _numbers: list[str] = field(default_factory=list)
+    _numbers: list[str] = field(init=False)
     _next: int = 0
     _call: int = 0
     _ringing: deque[tuple[str, str]] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self._numbers = list(self.extensions)
 
     async def run(self, rate: float, seconds: float) -> list[float]:
         """Make ``rate`` call events a second for ``seconds``.
@@ -65,8 +68,7 @@ class CallLoad:
         return late
 
     def _step(self) -> None:
-        numbers = self._numbers or list(self.extensions)
-        self._numbers = numbers
+        numbers = self._numbers
         if len(self._ringing) >= max(1, len(numbers) // 2):
             number, call_id = self._ringing.popleft()
             self._event(number, call_id, "missed", None)

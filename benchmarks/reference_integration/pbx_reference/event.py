@@ -8,7 +8,8 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import ReferenceConfigEntry, extension_device_info, extension_numbers
+from . import ReferenceConfigEntry, extension_numbers
+from .entity import ReferenceExtensionEntity
 
 CALL_EVENT_TYPES: Final = [
     "incoming_call",
@@ -39,20 +40,15 @@ async def async_setup_entry(
     async_add_entities(ReferenceCall(hass, entry, number) for number in extension_numbers(entry))
 
 
-class ReferenceCall(EventEntity):
+class ReferenceCall(ReferenceExtensionEntity, EventEntity):
     """Fires when the reference's load calls the extension."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_translation_key = "call"
     _attr_event_types = CALL_EVENT_TYPES
     _unrecorded_attributes = UNRECORDED_CALL_ATTRIBUTES
 
     def __init__(self, hass: HomeAssistant, entry: ReferenceConfigEntry, number: str) -> None:
-        self.entry = entry
-        self.extension = number
-        self._attr_unique_id = f"{entry.entry_id}_{number}_call"
-        self._attr_device_info = extension_device_info(hass, entry, number)
+        super().__init__(hass, entry, number, "call")
 
     async def async_added_to_hass(self) -> None:
         """Let the load fire this entity."""

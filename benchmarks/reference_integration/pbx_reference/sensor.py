@@ -8,7 +8,8 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import ReferenceConfigEntry, extension_device_info, extension_numbers
+from . import ReferenceConfigEntry, extension_numbers
+from .entity import ReferenceExtensionEntity
 
 LINE_STATES: Final = ["idle", "dialing", "ringing", "talking", "held", "offline"]
 UNRECORDED_LINE_ATTRIBUTES: Final = frozenset(
@@ -25,11 +26,9 @@ async def async_setup_entry(
     async_add_entities(ReferenceLine(hass, entry, number) for number in extension_numbers(entry))
 
 
-class ReferenceLine(SensorEntity):
+class ReferenceLine(ReferenceExtensionEntity, SensorEntity):
     """A line that rings when the reference's load calls it."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_translation_key = "line_state"
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = LINE_STATES
@@ -37,14 +36,12 @@ class ReferenceLine(SensorEntity):
     _unrecorded_attributes = UNRECORDED_LINE_ATTRIBUTES
 
     def __init__(self, hass: HomeAssistant, entry: ReferenceConfigEntry, number: str) -> None:
-        self.entry = entry
-        self.extension = number
-        self._attr_unique_id = f"{entry.entry_id}_{number}_line"
-        self._attr_device_info = extension_device_info(hass, entry, number)
+        super().__init__(hass, entry, number, "line")
         self._call: tuple[str, str] | None = None
 
     async def async_added_to_hass(self) -> None:
         """Let the load write this line."""
+        await super().async_added_to_hass()
         extension = self.entry.runtime_data[self.extension]
         extension.entity_ids["line"] = self.entity_id
         extension.write_line = self._write
