@@ -51,6 +51,7 @@ from .ha_reference import (
     make_reference_calls,
     reference_path,
 )
+from .panasonic_decode import calibration
 from .stats import lag_growth, match, summary
 
 DOMAIN: Final = "pbx"
@@ -407,6 +408,7 @@ async def run(args: argparse.Namespace) -> None:
         runs.append((max(args.extensions), "without-pbx"))
     growth: dict[int, int] = {}
     floor: dict[int, int] = {}
+    emit(calibration("ha", "before"))
     with tempfile.TemporaryDirectory(prefix="pbx-benchmark-ha-") as work:
         for extensions, recorder in runs:
             rss = await measure(
@@ -419,6 +421,7 @@ async def run(args: argparse.Namespace) -> None:
                 floor[extensions] = await measure_reference(
                     extensions, tuple(args.rates), args.seconds, Path(work), args.follow
                 )
+    emit(calibration("ha", "after"))
     if len(growth) >= 2:
         emit({"benchmark": "ha", "recorder": "all", **memory_fit(growth)})
     if len(floor) >= 2:

@@ -20,6 +20,7 @@ from pbx_protocols.core.model import CallEvent
 from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
 
 from .far_end_process import FarEnd
+from .panasonic_decode import calibration
 from .stats import lag_growth, match, summary
 
 RATES: Final = (100, 1_000, 5_000, 10_000, 15_000)
@@ -122,9 +123,11 @@ async def measure_latency(extensions: int, rates: tuple[int, ...], seconds: floa
 
 async def run(args: argparse.Namespace) -> None:
     """Every measurement, one after the other."""
+    emit(calibration("latency", "before"))
     await measure_connect(args.connect_extensions, SLOW_ANSWER)
     for extensions in args.extensions:
         await measure_latency(extensions, tuple(args.rates), args.seconds)
+    emit(calibration("latency", "after"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

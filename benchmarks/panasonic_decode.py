@@ -114,6 +114,21 @@ def measure(
     }
 
 
+#: Seconds of decoding that tell how fast the cores are at the moment.
+CALIBRATION_SECONDS = 1.0
+
+
+def calibration(benchmark: str, when: str) -> dict[str, Any]:
+    """How fast this machine decodes right now: its cores' speed varies from minute to minute.
+
+    Printed by the other benchmarks before and after their measurements, so that each run
+    says how fast the machine was (the ``decode only`` figure of this benchmark).
+    """
+    corpus = event_reports()
+    result = measure("decode only", decode_pdu, corpus, CALIBRATION_SECONDS)
+    return {"benchmark": benchmark, "calibration": when, "decodes_per_second": result["per_second"]}
+
+
 def _invoke(pdu: bytes) -> Invoke:
     invoke = decode_pdu(pdu)
     assert isinstance(invoke, Invoke)
