@@ -194,15 +194,14 @@ class LastCallerSensor(PbxEntity, RestoreSensor):
         self._described: LastCall | None = None
 
     async def async_added_to_hass(self) -> None:
-        """Restore the last caller, then follow new calls."""
-        await super().async_added_to_hass()
+        """Restore the last caller, then follow new calls (from what was restored)."""
         if (last := await self.async_get_last_sensor_data()) is not None:
             self._attr_native_value = last.native_value
         if (state := await self.async_get_last_state()) is not None:
             self._attr_extra_state_attributes = {
                 key: state.attributes.get(key) for key in self._ATTRIBUTES
             }
-        self._written = self._shown()
+        await super().async_added_to_hass()
 
     @property
     def available(self) -> bool:

@@ -30,7 +30,7 @@ type EventFirer = Callable[[str, str, str], None]
 class ReferenceExtension:
     """What the platforms registered for one extension."""
 
-    entity_ids: dict[str, str] = field(default_factory=dict)
+    line_entity_id: str | None = None
     write_line: LineWriter | None = None
     fire_event: EventFirer | None = None
 
@@ -89,7 +89,7 @@ class CallLoad:
             {
                 "config_entry_id": self.entry_id,
                 "device_id": None,
-                "entity_id": extension.entity_ids.get("line"),
+                "entity_id": extension.line_entity_id,
                 "extension": number,
                 "event": event_type,
                 "call_id": call_id,

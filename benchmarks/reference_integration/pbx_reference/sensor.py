@@ -43,7 +43,7 @@ class ReferenceLine(ReferenceExtensionEntity, SensorEntity):
         """Let the load write this line."""
         await super().async_added_to_hass()
         extension = self.entry.runtime_data[self.extension]
-        extension.entity_ids["line"] = self.entity_id
+        extension.line_entity_id = self.entity_id
         extension.write_line = self._write
 
     def _write(self, state: str, call_id: str | None, caller: str | None) -> None:
