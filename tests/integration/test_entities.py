@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
 
 from custom_components.pbx.sensor import LastCallerSensor
 from tests.common import wait_until
@@ -100,6 +101,30 @@ async def test_last_caller_and_active_calls(hass: HomeAssistant, loaded_entry, s
     await wait_state(hass, LINE.format("101"), "ringing")
     assert hass.states.get(last.entity_id).state == "0891234"
     assert last.name == "KX-TDA/TDE/NS Last outside caller"
+
+
+async def test_the_last_caller_is_kept_across_restarts(hass: HomeAssistant, entry, simulator):
+    last_caller = "sensor.kx_tda_tde_ns_last_outside_caller"
+    attributes = {"extension": "103", "answered_by": "104", "time": "2026-12-03T08:00:00+00:00"}
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(last_caller, "0891234", {**attributes, "call_id": "7"}),
+                {"native_value": "0891234", "native_unit_of_measurement": None},
+            )
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    restored = hass.states.get(last_caller)
+    assert restored is not None and restored.state == "0891234"
+    assert {key: restored.attributes.get(key) for key in attributes} == attributes
+    simulator.pbx.clear_connection("0301111", simulator.pbx.incoming_call("0301111", "102"))
+    await wait_until(lambda: state(hass, last_caller) == "0301111")
+    assert hass.states.get(last_caller).attributes["extension"] == "102"
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_a_burst_of_outside_calls_writes_the_last_caller_once_a_second(
