@@ -244,14 +244,16 @@ class CallTracker:
             )
             event_kind: CallEventKind | None = kind or _APPEAR_KIND[state]
         else:
-            info = replace(
-                previous,
-                state=state,
-                direction=direction or previous.direction,
-                calling=calling or previous.calling,
-                called=called or previous.called,
-                peer=peer or previous.peer,
-                answered=previous.answered or state is CallState.TALKING,
+            # Built directly: dataclasses.replace costs twice as much, once per report.
+            info = CallInfo(
+                call_id,
+                state,
+                direction or previous.direction,
+                calling or previous.calling,
+                called or previous.called,
+                peer or previous.peer,
+                previous.started,
+                previous.answered or state is CallState.TALKING,
             )
             event_kind = kind or _TRANSITION_KIND.get((previous.state, state))
         calls[call_id] = info
@@ -434,18 +436,30 @@ class CallTracker:
         vendor: Mapping[str, Any] | None,
         failure: Refusal | None = None,
     ) -> CallEvent:
+        # The snapshot carries the line state; the change's publication reuses it.
+        line_state = self.snapshot(extension.number).line_state
+        vendor_copy = dict(vendor) if vendor else {}
+        if info is None:
+            return CallEvent(
+                extension.number,
+                kind,
+                line_state,
+                self._clock(),
+                failure=failure,
+                vendor=vendor_copy,
+            )
         return CallEvent(
-            extension=extension.number,
-            kind=kind,
-            line_state=self._line_state(extension),
-            timestamp=self._clock(),
-            call_id=info.call_id if info else None,
-            direction=info.direction if info else None,
-            calling=info.calling if info else None,
-            called=info.called if info else None,
-            peer=info.peer if info else None,
-            failure=failure,
-            vendor=dict(vendor or {}),
+            extension.number,
+            kind,
+            line_state,
+            self._clock(),
+            info.call_id,
+            info.direction,
+            info.calling,
+            info.called,
+            info.peer,
+            failure,
+            vendor_copy,
         )
 
 

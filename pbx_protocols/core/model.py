@@ -127,7 +127,13 @@ class ExtensionSnapshot:
 
 def current_call(calls: Iterable[CallInfo]) -> CallInfo | None:
     """Of an extension's calls, the one that decides its line state (the most active)."""
-    return max(calls, key=lambda call: _CALL_PRIORITY[call.state], default=None)
+    # A loop, not max(key=...): this runs for every report, mostly over one call.
+    chosen, chosen_priority = None, -1
+    for call in calls:
+        priority = _CALL_PRIORITY[call.state]
+        if priority > chosen_priority:  # the first of equals wins, as with max()
+            chosen, chosen_priority = call, priority
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)

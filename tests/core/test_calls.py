@@ -206,6 +206,9 @@ def test_snapshot_current_call_prefers_conversation(tracker):
     tracker.update("101", "c", CallState.TALKING)
     assert tracker.snapshot("101").current_call.call_id == "c"
     assert tracker.snapshot("102").current_call is None
+    tracker.update("102", "d", CallState.RINGING)
+    tracker.update("102", "e", CallState.RINGING)  # call waiting: the first one stays shown
+    assert tracker.snapshot("102").current_call.call_id == "d"
     assert tracker.extensions_in_call("a") == ["101"]
     tracker.add_extension("101", "Front desk")
     assert tracker.snapshot("101").name == "Front desk"
