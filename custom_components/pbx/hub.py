@@ -78,6 +78,8 @@ class PbxHub:
         self.last_call: LastCall | None = None
         #: Extensions the user chose to show (empty: all); options changes reload the entry.
         self._chosen = frozenset(entry.options.get(CONF_EXTENSIONS) or [])
+        #: Prefixes stripped from callers' numbers (read once: up to six numbers an event).
+        self._prefixes = tuple(entry.options.get(CONF_PREFIXES) or [])
         self._extension_listeners: dict[str, list[ExtensionListener]] = {}
         self._call_listeners: dict[str, list[CallListener]] = {}
         self._hub_listeners: list[Callable[[], None]] = []
@@ -154,7 +156,9 @@ class PbxHub:
 
     def normalize(self, number: str | None) -> str | None:
         """Apply the user's prefix stripping to a caller or called number."""
-        return normalize_number(number, self.entry.options.get(CONF_PREFIXES) or [])
+        if not self._prefixes:
+            return number
+        return normalize_number(number, self._prefixes)
 
     def supports(self, capability: Capability) -> bool:
         """Whether the PBX can do ``capability``."""
