@@ -15,6 +15,8 @@ from typing import Final
 from demo.hass_api import HomeAssistantApi
 
 REFERENCE_DOMAIN: Final = "pbx_reference"
+#: The reference's bus event per call (its ``calls.EVENT_CALL``; a test pins the two).
+REFERENCE_EVENT_TYPE: Final = "pbx_reference_call_event"
 INTEGRATION: Final = Path(__file__).resolve().parent / "reference_integration" / REFERENCE_DOMAIN
 
 

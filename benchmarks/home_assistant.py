@@ -47,6 +47,7 @@ from .far_end_process import FarEnd
 from .ha_followers import FOLLOWERS, Follower
 from .ha_reference import (
     REFERENCE_DOMAIN,
+    REFERENCE_EVENT_TYPE,
     add_reference_entry,
     make_reference_calls,
     reference_path,
@@ -77,7 +78,7 @@ recorder:
       - sensor.*_line
       - event.*_call
     event_types:
-      - pbx_call_event
+      - {event_type}
 """
 
 
@@ -224,7 +225,7 @@ async def measure(
     prepare_config(config_dir, port)
     if recorder == "without-pbx":
         with (config_dir / "configuration.yaml").open("a") as configuration:
-            configuration.write(RECORDER_WITHOUT_PBX)
+            configuration.write(RECORDER_WITHOUT_PBX.format(event_type="pbx_call_event"))
     async with FarEnd(extensions) as far, aiohttp.ClientSession() as session:
 
         def add_pbx(api: HomeAssistantApi) -> Awaitable[str]:
@@ -264,12 +265,15 @@ async def measure(
 
 
 async def measure_reference(
-    extensions: int, rates: tuple[int, ...], seconds: float, work: Path, follow: str
+    extensions: int, rates: tuple[int, ...], seconds: float, work: Path, recorder: str, follow: str
 ) -> int:
     """Home Assistant's own floor: the entity model's memory and writes, with no PBX."""
-    config_dir = work / f"ha-{extensions}-reference"
+    config_dir = work / f"ha-{extensions}-reference-{recorder}"
     port = free_port()
     prepare_config(config_dir, port)
+    if recorder == "without-pbx":  # the same advice, for the reference's entities and event
+        with (config_dir / "configuration.yaml").open("a") as configuration:
+            configuration.write(RECORDER_WITHOUT_PBX.format(event_type=REFERENCE_EVENT_TYPE))
     env = {"PYTHONPATH": str(reference_path(work))}
 
     def add_reference(api: HomeAssistantApi) -> Awaitable[str]:
@@ -283,7 +287,7 @@ async def measure_reference(
             {
                 "benchmark": "ha",
                 "integration": REFERENCE_DOMAIN,
-                "recorder": "all",
+                "recorder": recorder,
                 "extensions": extensions,
                 **memory(restarted.rss_growth, extensions),
             }
@@ -291,7 +295,9 @@ async def measure_reference(
         follower = Follower(follow)  # the same dashboard client: its frames cost CPU too
         await follower.start(restarted.api)
         for rate in rates:
-            await measure_reference_rate(restarted.api, restarted.hass, extensions, rate, seconds)
+            await measure_reference_rate(
+                restarted.api, restarted.hass, extensions, rate, seconds, recorder
+            )
     return restarted.rss_growth
 
 
@@ -375,7 +381,12 @@ async def busy_cpu(
 
 
 async def measure_reference_rate(
-    api: HomeAssistantApi, hass: HomeAssistantProcess, extensions: int, rate: int, seconds: float
+    api: HomeAssistantApi,
+    hass: HomeAssistantProcess,
+    extensions: int,
+    rate: int,
+    seconds: float,
+    recorder: str,
 ) -> None:
     """Home Assistant's CPU for the writes of ``rate`` call events a second, with no PBX."""
     idle_per_second = await idle_cpu(api, hass)
@@ -387,7 +398,7 @@ async def measure_reference_rate(
         {
             "benchmark": "ha",
             "integration": REFERENCE_DOMAIN,
-            "recorder": "all",
+            "recorder": recorder,
             "extensions": extensions,
             "rate": rate,
             "sent": len(late),
@@ -416,11 +427,13 @@ async def run(args: argparse.Namespace) -> None:
             )
             if recorder == "all":
                 growth[extensions] = rss
-        if args.reference:
-            for extensions in args.extensions:
-                floor[extensions] = await measure_reference(
-                    extensions, tuple(args.rates), args.seconds, Path(work), args.follow
+        if args.reference:  # the same runs, with the reference in place of the PBX
+            for extensions, recorder in runs:
+                rss = await measure_reference(
+                    extensions, tuple(args.rates), args.seconds, Path(work), recorder, args.follow
                 )
+                if recorder == "all":
+                    floor[extensions] = rss
     emit(calibration("ha", "after"))
     if len(growth) >= 2:
         emit({"benchmark": "ha", "recorder": "all", **memory_fit(growth)})
