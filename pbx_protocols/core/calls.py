@@ -246,14 +246,14 @@ class CallTracker:
         else:
             # Built directly: dataclasses.replace costs twice as much, once per report.
             info = CallInfo(
-                call_id,
-                state,
-                direction or previous.direction,
-                calling or previous.calling,
-                called or previous.called,
-                peer or previous.peer,
-                previous.started,
-                previous.answered or state is CallState.TALKING,
+                call_id=call_id,
+                state=state,
+                direction=direction or previous.direction,
+                calling=calling or previous.calling,
+                called=called or previous.called,
+                peer=peer or previous.peer,
+                started=previous.started,
+                answered=previous.answered or state is CallState.TALKING,
             )
             event_kind = kind or _TRANSITION_KIND.get((previous.state, state))
         calls[call_id] = info
@@ -441,25 +441,25 @@ class CallTracker:
         vendor_copy = dict(vendor) if vendor else {}
         if info is None:
             return CallEvent(
-                extension.number,
-                kind,
-                line_state,
-                self._clock(),
+                extension=extension.number,
+                kind=kind,
+                line_state=line_state,
+                timestamp=self._clock(),
                 failure=failure,
                 vendor=vendor_copy,
             )
         return CallEvent(
-            extension.number,
-            kind,
-            line_state,
-            self._clock(),
-            info.call_id,
-            info.direction,
-            info.calling,
-            info.called,
-            info.peer,
-            failure,
-            vendor_copy,
+            extension=extension.number,
+            kind=kind,
+            line_state=line_state,
+            timestamp=self._clock(),
+            call_id=info.call_id,
+            direction=info.direction,
+            calling=info.calling,
+            called=info.called,
+            peer=info.peer,
+            failure=failure,
+            vendor=vendor_copy,
         )
 
 
