@@ -472,8 +472,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-reference",
         dest="reference",
         action="store_false",
-        help="skip Home Assistant's own floor: the memory of the same entity model from an "
-        "integration with no PBX behind it (benchmarks/reference_integration)",
+        help="skip Home Assistant's own floor: the memory and CPU of the same entity model "
+        "from an integration with no PBX behind it, in the same runs as the PBX "
+        "(benchmarks/reference_integration)",
     )
     parser.add_argument(
         "--follow",
