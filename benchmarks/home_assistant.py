@@ -19,7 +19,11 @@ For each number of extensions, a fresh ``hass`` process is configured the demo's
   this machine's), ``lag_growth_ms``, and ``cpu_ms_per_report``: Home Assistant's CPU time
   per report beyond what it spends idle, counted until its recorder has committed what
   the reports queued. One WebSocket client follows every state change,
-  as an open dashboard does (:mod:`benchmarks.ha_followers`; ``--follow``).
+  as an open dashboard does (:mod:`benchmarks.ha_followers`; ``--follow``);
+- then the same runs with Home Assistant's floor in place of the PBX: an integration with
+  the same entity model and writes, no PBX (:mod:`benchmarks.ha_reference`; skipped with
+  ``--no-reference``), and at the end, per run and rate, what the PBX's integration costs
+  beyond it (``over_floor``: CPU per report and memory per extension).
 """
 
 from __future__ import annotations
@@ -158,6 +162,14 @@ async def started(api: HomeAssistantApi, hass: HomeAssistantProcess) -> None:
     await asyncio.sleep(SETTLE)
 
 
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One run's memory growth (bytes) and CPU per report (ms) at each rate."""
+
+    rss_growth: int
+    cpu_ms_per_report: dict[int, float]
+
+
 @dataclass(slots=True)
 class Restarted:
     """Home Assistant restarted with an integration configured, and what that took."""
@@ -218,7 +230,7 @@ async def measure(
     work: Path,
     recorder: str,
     follow: str,
-) -> int:
+) -> Measured:
     """Everything for one office size, in a fresh Home Assistant."""
     config_dir = work / f"ha-{extensions}-{recorder}"
     port = free_port()
@@ -259,14 +271,18 @@ async def measure(
             )
             follower = Follower(follow)
             await follower.start(api)
-            for rate in rates:
-                await measure_rate(api, hass, far, follower, extensions, rate, seconds, recorder)
-    return restarted.rss_growth
+            cpu = {
+                rate: await measure_rate(
+                    api, hass, far, follower, extensions, rate, seconds, recorder
+                )
+                for rate in rates
+            }
+    return Measured(restarted.rss_growth, cpu)
 
 
 async def measure_reference(
     extensions: int, rates: tuple[int, ...], seconds: float, work: Path, recorder: str, follow: str
-) -> int:
+) -> Measured:
     """Home Assistant's own floor: the entity model's memory and writes, with no PBX."""
     config_dir = work / f"ha-{extensions}-reference-{recorder}"
     port = free_port()
@@ -294,11 +310,13 @@ async def measure_reference(
         )
         follower = Follower(follow)  # the same dashboard client: its frames cost CPU too
         await follower.start(restarted.api)
-        for rate in rates:
-            await measure_reference_rate(
+        cpu = {
+            rate: await measure_reference_rate(
                 restarted.api, restarted.hass, extensions, rate, seconds, recorder
             )
-    return restarted.rss_growth
+            for rate in rates
+        }
+    return Measured(restarted.rss_growth, cpu)
 
 
 def memory(rss_growth: int, extensions: int) -> dict[str, float]:
@@ -318,8 +336,8 @@ async def measure_rate(
     rate: int,
     seconds: float,
     recorder: str,
-) -> None:
-    """Latency and CPU per report at one rate."""
+) -> float:
+    """Latency and CPU per report at one rate; return the CPU (ms per report)."""
     idle_per_second = await idle_cpu(api, hass)
     follower.arrivals()  # forget what came before
     cpu, started = cpu_seconds(hass.pid), time.monotonic()
@@ -335,6 +353,7 @@ async def measure_rate(
         await asyncio.sleep(0.05)
     busy = await busy_cpu(api, hass, cpu, started, last, idle_per_second)
     delays = match(wall, received)
+    cpu_ms_per_report = round(busy / len(sent) * 1000, 3)
     emit(
         {
             "benchmark": "ha",
@@ -346,11 +365,12 @@ async def measure_rate(
             "received": len(delays),
             **summary(delays),
             "lag_growth_ms": lag_growth(delays),
-            "cpu_ms_per_report": round(busy / len(sent) * 1000, 3),
+            "cpu_ms_per_report": cpu_ms_per_report,
             "idle_cpu_percent": round(idle_per_second * 100, 1),
             "slow_update_warnings": slow_update_warnings(hass),
         }
     )
+    return cpu_ms_per_report
 
 
 async def idle_cpu(api: HomeAssistantApi, hass: HomeAssistantProcess) -> float:
@@ -387,13 +407,17 @@ async def measure_reference_rate(
     rate: int,
     seconds: float,
     recorder: str,
-) -> None:
-    """Home Assistant's CPU for the writes of ``rate`` call events a second, with no PBX."""
+) -> float:
+    """Home Assistant's CPU for the writes of ``rate`` call events a second, with no PBX.
+
+    Return the CPU (ms per event).
+    """
     idle_per_second = await idle_cpu(api, hass)
     cpu, started = cpu_seconds(hass.pid), time.monotonic()
     late = await make_reference_calls(api, rate, seconds)
     busy = await busy_cpu(api, hass, cpu, started, time.monotonic(), idle_per_second)
     late_ms = summary(late)
+    cpu_ms_per_report = round(busy / len(late) * 1000, 3)
     emit(
         {
             "benchmark": "ha",
@@ -406,10 +430,11 @@ async def measure_reference_rate(
             "late_p50_ms": late_ms["p50_ms"],
             "late_p99_ms": late_ms["p99_ms"],
             "late_max_ms": late_ms["max_ms"],
-            "cpu_ms_per_report": round(busy / len(late) * 1000, 3),
+            "cpu_ms_per_report": cpu_ms_per_report,
             "idle_cpu_percent": round(idle_per_second * 100, 1),
         }
     )
+    return cpu_ms_per_report
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -417,28 +442,59 @@ async def run(args: argparse.Namespace) -> None:
     runs = [(n, "all") for n in args.extensions] if args.recorder != "without-pbx" else []
     if args.recorder != "all":  # the advice for a large site, at the largest size
         runs.append((max(args.extensions), "without-pbx"))
-    growth: dict[int, int] = {}
-    floor: dict[int, int] = {}
+    pbx: dict[tuple[int, str], Measured] = {}
+    floor: dict[tuple[int, str], Measured] = {}
     emit(calibration("ha", "before"))
     with tempfile.TemporaryDirectory(prefix="pbx-benchmark-ha-") as work:
         for extensions, recorder in runs:
-            rss = await measure(
+            pbx[extensions, recorder] = await measure(
                 extensions, tuple(args.rates), args.seconds, Path(work), recorder, args.follow
             )
-            if recorder == "all":
-                growth[extensions] = rss
         if args.reference:  # the same runs, with the reference in place of the PBX
             for extensions, recorder in runs:
-                rss = await measure_reference(
+                floor[extensions, recorder] = await measure_reference(
                     extensions, tuple(args.rates), args.seconds, Path(work), recorder, args.follow
                 )
-                if recorder == "all":
-                    floor[extensions] = rss
     emit(calibration("ha", "after"))
+    growth = {
+        n: measured.rss_growth for (n, recorder), measured in pbx.items() if recorder == "all"
+    }
     if len(growth) >= 2:
         emit({"benchmark": "ha", "recorder": "all", **memory_fit(growth)})
-    if len(floor) >= 2:
-        emit({"benchmark": "ha", "integration": REFERENCE_DOMAIN, **memory_fit(floor)})
+    floor_growth = {
+        n: measured.rss_growth for (n, recorder), measured in floor.items() if recorder == "all"
+    }
+    if len(floor_growth) >= 2:
+        emit({"benchmark": "ha", "integration": REFERENCE_DOMAIN, **memory_fit(floor_growth)})
+    for line in over_floor(pbx, floor):
+        emit(line)
+
+
+def over_floor(
+    pbx: dict[tuple[int, str], Measured], floor: dict[tuple[int, str], Measured]
+) -> list[dict[str, Any]]:
+    """What the integration costs beyond Home Assistant's floor, run by run (same minutes)."""
+    lines: list[dict[str, Any]] = []
+    for (extensions, recorder), measured in pbx.items():
+        reference = floor.get((extensions, recorder))
+        if reference is None:
+            continue
+        lines.extend(
+            {
+                "benchmark": "ha",
+                "over_floor": True,
+                "recorder": recorder,
+                "extensions": extensions,
+                "rate": rate,
+                "cpu_ms_per_report": round(cpu - reference.cpu_ms_per_report[rate], 3),
+                "rss_kb_per_extension": round(
+                    (measured.rss_growth - reference.rss_growth) / 1024 / extensions, 1
+                ),
+            }
+            for rate, cpu in measured.cpu_ms_per_report.items()
+            if rate in reference.cpu_ms_per_report
+        )
+    return lines
 
 
 def memory_fit(growth: dict[int, int]) -> dict[str, Any]:

@@ -43,7 +43,9 @@ def test_latency_benchmark(socket_enabled):
 @pytest.mark.timeout(540)
 def test_home_assistant_benchmark(socket_enabled):
     lines = benchmark("ha", "--extensions", "10", "--rates", "50", "--seconds", "1", timeout=480)
-    before, load, rate, load_without, rate_without, *reference_lines, after = lines
+    before, load, rate, load_without, rate_without, *reference_lines, after, over, over_without = (
+        lines
+    )
     assert (before["calibration"], after["calibration"]) == ("before", "after")
     assert load["extensions"] == 10 and load["entry_load_s"] > 0 and load["reload_s"] > 0
     assert rate["sent"] == 50 and rate["received"] == 50
@@ -57,6 +59,9 @@ def test_home_assistant_benchmark(socket_enabled):
     assert reference_rate["sent"] == 50 and reference_rate["cpu_ms_per_report"] >= 0
     assert (reference["recorder"], reference_without["recorder"]) == ("all", "without-pbx")
     assert reference_rate_without["sent"] == 50
+    # and what the integration costs beyond the floor, run by run
+    assert (over["over_floor"], over["recorder"], over["rate"]) == (True, "all", 50)
+    assert over_without["recorder"] == "without-pbx" and "cpu_ms_per_report" in over_without
 
 
 def test_the_reference_integration_has_the_entity_model_of_pbx():
@@ -85,6 +90,28 @@ def test_the_reference_integration_has_the_entity_model_of_pbx():
     reference_line.extension, reference_line._call = "100", ("1", "0301234567")
     shown = set(reference_line.extra_state_attributes)
     assert shown == line._unrecorded_attributes | {"extension"}
+
+
+def test_the_cost_beyond_the_floor_is_taken_run_by_run():
+    from benchmarks.home_assistant import Measured, over_floor
+
+    pbx = {
+        (1000, "all"): Measured(64 * 1024 * 1000, {20: 5.5, 200: 3.5}),
+        (1000, "without-pbx"): Measured(50 * 1024 * 1000, {200: 1.1}),
+        (300, "all"): Measured(30 * 1024 * 300, {200: 3.0}),  # no floor measured: left out
+    }
+    floor = {
+        (1000, "all"): Measured(52 * 1024 * 1000, {20: 4.0, 200: 3.0}),
+        (1000, "without-pbx"): Measured(37 * 1024 * 1000, {200: 0.8}),
+    }
+    lines = over_floor(pbx, floor)
+    assert [(line["recorder"], line["rate"]) for line in lines] == [
+        ("all", 20),
+        ("all", 200),
+        ("without-pbx", 200),
+    ]
+    assert [line["cpu_ms_per_report"] for line in lines] == [1.5, 0.5, 0.3]
+    assert [line["rss_kb_per_extension"] for line in lines] == [12.0, 12.0, 13.0]
 
 
 def test_memory_splits_into_a_fixed_part_and_a_part_per_extension():
