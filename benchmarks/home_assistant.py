@@ -162,6 +162,17 @@ async def started(api: HomeAssistantApi, hass: HomeAssistantProcess) -> None:
     await asyncio.sleep(SETTLE)
 
 
+def configure(config_dir: Path, port: int, recorder: str, event_type: str) -> None:
+    """The demo's configuration; with the recorder advice (``without-pbx``) if asked.
+
+    ``event_type``: the integration's call event, which the advice leaves out too.
+    """
+    prepare_config(config_dir, port)
+    if recorder == "without-pbx":
+        with (config_dir / "configuration.yaml").open("a") as configuration:
+            configuration.write(RECORDER_WITHOUT_PBX.format(event_type=event_type))
+
+
 @dataclass(frozen=True, slots=True)
 class Measured:
     """One run's memory growth (bytes) and CPU per report (ms) at each rate."""
@@ -234,10 +245,7 @@ async def measure(
     """Everything for one office size, in a fresh Home Assistant."""
     config_dir = work / f"ha-{extensions}-{recorder}"
     port = free_port()
-    prepare_config(config_dir, port)
-    if recorder == "without-pbx":
-        with (config_dir / "configuration.yaml").open("a") as configuration:
-            configuration.write(RECORDER_WITHOUT_PBX.format(event_type="pbx_call_event"))
+    configure(config_dir, port, recorder, "pbx_call_event")
     async with FarEnd(extensions) as far, aiohttp.ClientSession() as session:
 
         def add_pbx(api: HomeAssistantApi) -> Awaitable[str]:
@@ -286,10 +294,7 @@ async def measure_reference(
     """Home Assistant's own floor: the entity model's memory and writes, with no PBX."""
     config_dir = work / f"ha-{extensions}-reference-{recorder}"
     port = free_port()
-    prepare_config(config_dir, port)
-    if recorder == "without-pbx":  # the same advice, for the reference's entities and event
-        with (config_dir / "configuration.yaml").open("a") as configuration:
-            configuration.write(RECORDER_WITHOUT_PBX.format(event_type=REFERENCE_EVENT_TYPE))
+    configure(config_dir, port, recorder, REFERENCE_EVENT_TYPE)
     env = {"PYTHONPATH": str(reference_path(work))}
 
     def add_reference(api: HomeAssistantApi) -> Awaitable[str]:
@@ -456,16 +461,15 @@ async def run(args: argparse.Namespace) -> None:
                     extensions, tuple(args.rates), args.seconds, Path(work), recorder, args.follow
                 )
     emit(calibration("ha", "after"))
-    growth = {
-        n: measured.rss_growth for (n, recorder), measured in pbx.items() if recorder == "all"
-    }
-    if len(growth) >= 2:
-        emit({"benchmark": "ha", "recorder": "all", **memory_fit(growth)})
-    floor_growth = {
-        n: measured.rss_growth for (n, recorder), measured in floor.items() if recorder == "all"
-    }
-    if len(floor_growth) >= 2:
-        emit({"benchmark": "ha", "integration": REFERENCE_DOMAIN, **memory_fit(floor_growth)})
+    for label, measured_runs in (
+        ({"recorder": "all"}, pbx),
+        ({"integration": REFERENCE_DOMAIN}, floor),
+    ):
+        growth = {
+            n: m.rss_growth for (n, recorder), m in measured_runs.items() if recorder == "all"
+        }
+        if len(growth) >= 2:  # the sizes recorded everything: a fixed part and one per extension
+            emit({"benchmark": "ha", **label, **memory_fit(growth)})
     for line in over_floor(pbx, floor):
         emit(line)
 
