@@ -9,14 +9,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .lazy_codecs import defer_unused_codecs
+from .lazy_asn1tools import defer_unused_parts
 
 if TYPE_CHECKING:
     from .client import DEFAULT_PORT, PanasonicClient, PanasonicConfig
     from .codec import Credentials
     from .transport_usb import PANASONIC_VENDOR_ID, UsbDeviceInfo, UsbSettings, find_usb_devices
 
-defer_unused_codecs()  # before anything here imports asn1tools
+defer_unused_parts()  # before anything here imports asn1tools
 
 #: Public name -> the module that defines it.
 _WHERE = {

@@ -3,6 +3,10 @@
 Compiling takes a few hundred milliseconds; the pickled result loads in a few. The cache key
 is a hash of the .asn sources and the asn1tools version, so an upgrade of either recompiles.
 A cache that cannot be read or written is skipped silently: it is an optimisation only.
+
+What is cached is the compiled types alone, not asn1tools' ``Specification``: loading that
+class would import asn1tools' compiler, its parser and pyparsing (see
+:mod:`.lazy_asn1tools`), which only compiling needs.
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from typing import Any, Final
 
 import asn1tools
 from asn1tools.codecs import ber, type_checker
+from asn1tools.version import __version__ as ASN1TOOLS_VERSION
 
 _LOGGER = logging.getLogger(__name__)
 ASN1_DIRECTORY: Final = Path(__file__).with_name("asn1")
 
 #: Changes whenever what is pickled changes (e.g. the tolerant enumerations).
-_CACHE_FORMAT: Final = b"tolerant-enumerations-1"
-#: asn1tools' compiled specification (asn1tools ships no type information).
-type Asn1Specification = Any
+_CACHE_FORMAT: Final = b"compiled-types-1"
+#: One of asn1tools' compiled BER types (asn1tools ships no type information).
+type CompiledType = Any
 
 
 def _sources() -> list[Path]:
@@ -32,7 +37,7 @@ def _sources() -> list[Path]:
 
 
 def _cache_path() -> Path:
-    digest = hashlib.sha256(asn1tools.__version__.encode() + _CACHE_FORMAT)
+    digest = hashlib.sha256(ASN1TOOLS_VERSION.encode() + _CACHE_FORMAT)
     for source in _sources():
         digest.update(source.read_bytes())
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -71,10 +76,31 @@ _TOLERANT: Final = {
 }
 
 
-def _tolerate_unknown_enumerations(spec: Asn1Specification) -> Asn1Specification:
+class Asn1Types:
+    """The specification's compiled types, encoding and decoding as asn1tools' ``Specification``."""
+
+    __slots__ = ("types",)
+
+    def __init__(self, types: dict[str, CompiledType]) -> None:
+        #: Type name -> asn1tools' compiled BER type.
+        self.types = types
+
+    def encode(self, type_name: str, value: Any) -> bytes:  # noqa: ANN401  # asn1tools' values
+        """Encode ``value`` as ``type_name``, checking its Python types first."""
+        compiled = self.types[type_name]
+        compiled.check_types(value)
+        return bytes(compiled.encode(value))
+
+    def decode_with_length(self, type_name: str, data: bytes) -> tuple[Any, int]:
+        """Decode ``data`` as ``type_name``; return the value and the bytes it took."""
+        value, length = self.types[type_name].decode_with_length(data)
+        return value, length
+
+
+def _tolerate_unknown_enumerations(types: dict[str, CompiledType]) -> dict[str, CompiledType]:
     """Swap every compiled ENUMERATED (codec and type check) for the tolerant kind."""
     seen: set[int] = set()
-    pending: list[Any] = list(spec.types.values())
+    pending: list[Any] = list(types.values())
     while pending:  # iterative: the type graph has cycles and deep chains
         item = pending.pop()
         if id(item) in seen:
@@ -92,37 +118,39 @@ def _tolerate_unknown_enumerations(spec: Asn1Specification) -> Asn1Specification
         if replacement is not None:
             item.__class__ = replacement
         pending.extend(vars(item).values())
-    return spec
+    return types
 
 
 @cache
-def specification() -> Asn1Specification:
+def specification() -> Asn1Types:
     """Return the compiled BER specification (compiled once per process, cached on disk)."""
-    return _load_or_compile()
+    return Asn1Types(_load_or_compile())
 
 
-def _load_or_compile() -> Asn1Specification:
+def _load_or_compile() -> dict[str, CompiledType]:
     path = _cache_path()
     try:
         with path.open("rb") as cached:
-            return pickle.load(cached)  # our own cache file, keyed by content hash
+            loaded = pickle.load(cached)  # our own cache file, keyed by content hash
+        if isinstance(loaded, dict):
+            return loaded
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass  # no usable cache: compile below
-    spec = _tolerate_unknown_enumerations(
-        asn1tools.compile_files([str(p) for p in _sources()], codec="ber")
-    )
+    # asn1tools' package (its compiler) loads here, and only here (see lazy_asn1tools).
+    compiled = asn1tools.compile_files([str(p) for p in _sources()], codec="ber")
+    types = _tolerate_unknown_enumerations(dict(compiled.types))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         with temporary.open("wb") as out:
-            pickle.dump(spec, out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(types, out, protocol=pickle.HIGHEST_PROTOCOL)
         temporary.replace(path)
     except OSError as err:
         _LOGGER.debug("Cannot cache the compiled ASN.1 specification at %s: %s", path, err)
-    return spec
+    return types
 
 
-async def async_load_specification() -> Asn1Specification:
+async def async_load_specification() -> Asn1Types:
     """Load the specification in a worker thread (it reads, maybe compiles, files).
 
     Sessions and the simulator await this before their first PDU, so that no event loop

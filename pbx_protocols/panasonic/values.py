@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, Final
 
-import asn1tools
+from asn1tools.errors import Error as Asn1ToolsError
 
 from ..core.errors import ProtocolError
 from ..core.render import json_value
@@ -24,7 +24,7 @@ from .spec import specification
 type Asn1Value = Any
 
 _DECODE_FAILURES: Final = (
-    asn1tools.Error,
+    Asn1ToolsError,
     ValueError,
     TypeError,
     IndexError,
