@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -87,6 +87,9 @@ class PbxHub:
         self._hub_shown: tuple[object, ...] | None = None
         self._adders: list[_EntityAdder] = []
         self._unsubscribe: list[Callable[[], None]] = []
+        #: Extension -> its device id and line entity id, for every call event's payload;
+        #: forgotten whenever a registry changes (a rename, a new device: both rare).
+        self._registry_ids: dict[str, tuple[str | None, str | None]] = {}
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -98,6 +101,8 @@ class PbxHub:
             self.client.subscribe_extension_updates(self._on_extension_update),
             self.client.subscribe_connection_state(self._on_connection_state),
             self.client.subscribe_records(self._on_record),
+            self.hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, self._forget_ids),
+            self.hass.bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, self._forget_ids),
         ]
 
     async def async_stop(self) -> None:
@@ -224,17 +229,27 @@ class PbxHub:
 
     def line_entity_id(self, number: str) -> str | None:
         """Entity id of an extension's line sensor (it follows renames)."""
-        return er.async_get(self.hass).async_get_entity_id(
-            "sensor", DOMAIN, f"{self.entry.entry_id}_{number}_line"
-        )
+        return self._ids(number)[1]
 
     def extension_device_id(self, number: str) -> str | None:
         """Device registry id of an extension's device."""
-        registry = dr.async_get(self.hass)
-        device = registry.async_get_device_by_identifier(
-            self.extension_identifier(number), self.entry.entry_id
-        )
-        return device.id if device else None
+        return self._ids(number)[0]
+
+    def _ids(self, number: str) -> tuple[str | None, str | None]:
+        ids = self._registry_ids.get(number)
+        if ids is None:
+            device = dr.async_get(self.hass).async_get_device_by_identifier(
+                self.extension_identifier(number), self.entry.entry_id
+            )
+            line = er.async_get(self.hass).async_get_entity_id(
+                "sensor", DOMAIN, f"{self.entry.entry_id}_{number}_line"
+            )
+            ids = self._registry_ids[number] = (device.id if device else None, line)
+        return ids
+
+    @callback
+    def _forget_ids(self, event: Event[Any]) -> None:
+        self._registry_ids.clear()
 
     # -- subscriptions for entities -----------------------------------------------------
 

@@ -59,6 +59,11 @@ class LineStateSensor(PbxExtensionEntity, SensorEntity):
         self._described: object = _NOTHING
         self._attributes: dict[str, Any] = {}
 
+    def _shown(self) -> tuple[object, ...]:
+        # An ENUM's state is its native value as it is: comparing that spares the sensor's
+        # conversion, which Home Assistant does again when it writes.
+        return (self.available, self.native_value, self.extra_state_attributes)
+
     @property
     def native_value(self) -> str | None:
         """The line state (None while unknown)."""

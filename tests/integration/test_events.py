@@ -7,6 +7,7 @@ from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
@@ -60,6 +61,22 @@ async def test_bus_event_payload(hass: HomeAssistant, loaded_entry, simulator):
     simulator.pbx.clear_connection("0301234567", call)
     await wait_until(lambda: len(events) == 2)
     assert (events[1].data["event"], events[1].data["state"]) == ("missed", "idle")
+
+
+async def test_bus_event_follows_a_renamed_line(hass: HomeAssistant, loaded_entry, simulator):
+    """The payload names the line as it is now, not as it was at the first event."""
+    events = async_capture_events(hass, EVENT_CALL)
+    call = simulator.pbx.incoming_call("0301234567", "102")
+    await wait_until(lambda: len(events) == 1)
+    assert events[0].data["entity_id"] == "sensor.extension_102_line"
+    er.async_get(hass).async_update_entity(
+        "sensor.extension_102_line", new_entity_id="sensor.reception_line"
+    )
+    await hass.async_block_till_done()
+    simulator.pbx.clear_connection("0301234567", call)
+    await wait_until(lambda: len(events) == 2)
+    assert events[1].data["entity_id"] == "sensor.reception_line"
+    assert events[1].data["device_id"] == extension_device(hass, loaded_entry, "102").id
 
 
 async def test_hidden_extensions_stay_quiet(hass: HomeAssistant, loaded_entry, simulator):
