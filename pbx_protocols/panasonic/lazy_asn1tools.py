@@ -21,12 +21,16 @@ module's ``__spec__``, which makes that loader execute the module.)
 from __future__ import annotations
 
 import importlib
-import importlib.machinery
 import importlib.util
 import sys
+import threading
 import types
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    import importlib.abc
+    import importlib.machinery
 
 #: The codecs CSTA does not use (BER, and the type and constraint checkers, it does).
 UNUSED_CODECS: Final = ("per", "uper", "oer", "xer", "jer", "gser")
@@ -68,8 +72,15 @@ def _defer_file(name: str, source: Path) -> types.ModuleType:
 def _defer(spec: importlib.machinery.ModuleSpec, kind: type[types.ModuleType]) -> types.ModuleType:
     module = importlib.util.module_from_spec(spec)
     module.__class__ = kind
+    _EXECUTION_LOCKS[spec.name] = threading.RLock()
     sys.modules[spec.name] = module
     return module
+
+
+#: Deferred module -> the lock its execution holds: a thread that asks it for a name while
+#: another thread runs its code waits for the code to finish (the import system's own
+#: module locks do the same for an ordinary import).
+_EXECUTION_LOCKS: Final[dict[str, threading.RLock]] = {}
 
 
 class _DeferredModule(types.ModuleType):
@@ -81,10 +92,30 @@ class _DeferredModule(types.ModuleType):
         # the module's code would not change the answer (no).
         if name == "__path__" or spec is None or spec.loader is None:
             raise AttributeError(name)
-        module: types.ModuleType = self
+        with _EXECUTION_LOCKS[self.__name__]:
+            if isinstance(self, _DeferredModule):  # not run by another thread meanwhile
+                _run(self, spec.loader)
+        return getattr(self, name)
+
+
+def _run(module: types.ModuleType, loader: importlib.abc.Loader) -> None:
+    module.__class__ = _ExecutingModule
+    try:
+        loader.exec_module(module)
+    finally:
         module.__class__ = types.ModuleType  # an ordinary module from now on
-        spec.loader.exec_module(module)
-        return getattr(module, name)
+
+
+class _ExecutingModule(types.ModuleType):
+    """A deferred module whose code is running now."""
+
+    def __getattr__(self, name: str) -> object:
+        if name != "__path__":
+            with _EXECUTION_LOCKS[self.__name__]:  # another thread: wait until it has run
+                pass
+        if type(self) is _ExecutingModule:  # its own code, running: not defined yet
+            raise AttributeError(name)
+        return getattr(self, name)
 
 
 class _DeferredPackage(_DeferredModule):

@@ -7,10 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import types
 from pathlib import Path
 
 import asn1tools
 
+from pbx_protocols.panasonic import lazy_asn1tools
 from pbx_protocols.panasonic.lazy_asn1tools import EXTENSION_MARKER_SOURCE, UNUSED_CODECS
 
 #: A systemStatus invoke, the first PDU a client decodes.
@@ -98,3 +101,45 @@ def test_another_asn1tools_release_is_imported_as_it_is(tmp_path):
     assert isinstance(cached, dict)
     assert (cached["package"], cached["parser"], cached["pyparsing"]) == (True, True, True)
     assert set(UNUSED_CODECS) <= set(cached["codecs"]), cached
+
+
+def test_a_thread_asking_while_another_runs_the_code_waits_for_it(tmp_path, monkeypatch):
+    """Two threads loading the specification at once (a simulator and a client in one
+    process, first run) must not see a half-executed asn1tools."""
+    sync = types.ModuleType("deferred_test_sync")
+    sync.started, sync.release = threading.Event(), threading.Event()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, sync.__name__, sync)
+    source = tmp_path / "slow_module.py"
+    source.write_text(
+        "import sys\n"
+        "sync = sys.modules['deferred_test_sync']\n"
+        "sync.started.set()\n"
+        "assert sync.release.wait(10)\n"
+        "VALUE = 42\n"
+    )
+    module = lazy_asn1tools._defer_file("deferred_slow_module", source)
+    monkeypatch.setitem(sys.modules, "deferred_slow_module", module)
+    answers: dict[str, object] = {}
+
+    def ask(who: str) -> None:
+        try:
+            answers[who] = getattr(module, "VALUE")  # noqa: B009  # the deferred lookup
+        except AttributeError as error:
+            answers[who] = error
+
+    first = threading.Thread(target=ask, args=("first",))
+    second = threading.Thread(target=ask, args=("second",))
+    first.start()
+    try:
+        assert sync.started.wait(10)  # the first thread is running the module's code
+        second.start()
+        second.join(0.2)
+        waited = second.is_alive()  # waiting for the code to finish, not failing
+    finally:
+        sync.release.set()
+        first.join(10)
+        if second.ident is not None:
+            second.join(10)
+    assert answers == {"first": 42, "second": 42}
+    assert waited
+    assert type(module) is types.ModuleType
