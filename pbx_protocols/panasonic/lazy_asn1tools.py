@@ -127,6 +127,8 @@ class _DeferredPackage(_DeferredModule):
 
     def __getattr__(self, name: str) -> object:
         folder = Path(next(iter(self.__path__)))
-        if (folder / f"{name}.py").is_file() or (folder / name / "__init__.py").is_file():
+        if name.isidentifier() and (
+            (folder / f"{name}.py").is_file() or (folder / name / "__init__.py").is_file()
+        ):
             return importlib.import_module(f"{self.__name__}.{name}")
         return super().__getattr__(name)
