@@ -437,29 +437,18 @@ class CallTracker:
         failure: Refusal | None = None,
     ) -> CallEvent:
         # The snapshot carries the line state; the change's publication reuses it.
-        line_state = self.snapshot(extension.number).line_state
-        vendor_copy = dict(vendor) if vendor else {}
-        if info is None:
-            return CallEvent(
-                extension=extension.number,
-                kind=kind,
-                line_state=line_state,
-                timestamp=self._clock(),
-                failure=failure,
-                vendor=vendor_copy,
-            )
         return CallEvent(
             extension=extension.number,
             kind=kind,
-            line_state=line_state,
+            line_state=self.snapshot(extension.number).line_state,
             timestamp=self._clock(),
-            call_id=info.call_id,
-            direction=info.direction,
-            calling=info.calling,
-            called=info.called,
-            peer=info.peer,
+            call_id=info.call_id if info else None,
+            direction=info.direction if info else None,
+            calling=info.calling if info else None,
+            called=info.called if info else None,
+            peer=info.peer if info else None,
             failure=failure,
-            vendor=vendor_copy,
+            vendor=dict(vendor) if vendor else {},
         )
 
 
