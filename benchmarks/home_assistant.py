@@ -84,6 +84,9 @@ recorder:
     event_types:
       - {event_type}
 """
+#: The integration's bus event per call (``custom_components.pbx.const.EVENT_CALL``; a test
+#: pins the two): the benchmark's process need not import the integration for it.
+PBX_EVENT_TYPE: Final = "pbx_call_event"
 
 
 def emit(line: dict[str, Any]) -> None:
@@ -245,7 +248,7 @@ async def measure(
     """Everything for one office size, in a fresh Home Assistant."""
     config_dir = work / f"ha-{extensions}-{recorder}"
     port = free_port()
-    configure(config_dir, port, recorder, "pbx_call_event")
+    configure(config_dir, port, recorder, PBX_EVENT_TYPE)
     async with FarEnd(extensions) as far, aiohttp.ClientSession() as session:
 
         def add_pbx(api: HomeAssistantApi) -> Awaitable[str]:

@@ -67,13 +67,16 @@ def test_home_assistant_benchmark(socket_enabled):
 def test_the_reference_integration_has_the_entity_model_of_pbx():
     """The floor is only Home Assistant's own if the model matches, attribute for attribute."""
     from benchmarks.ha_reference import REFERENCE_EVENT_TYPE
+    from benchmarks.home_assistant import PBX_EVENT_TYPE
     from benchmarks.reference_integration.pbx_reference import calls, event, sensor
     from custom_components.pbx import event as pbx_event
     from custom_components.pbx import sensor as pbx_sensor
-    from custom_components.pbx.const import EVENT_TYPES, LINE_STATES
+    from custom_components.pbx.const import EVENT_CALL, EVENT_TYPES, LINE_STATES
 
     assert sensor.LINE_STATES == LINE_STATES
-    assert calls.EVENT_CALL == REFERENCE_EVENT_TYPE  # what the advice leaves out of the recorder
+    # what the advice leaves out of the recorder, for each of the two
+    assert calls.EVENT_CALL == REFERENCE_EVENT_TYPE
+    assert EVENT_CALL == PBX_EVENT_TYPE
     assert list(EVENT_TYPES.values()) == event.CALL_EVENT_TYPES
     line, call = pbx_sensor.LineStateSensor, pbx_event.ExtensionCallEvent
     assert line._unrecorded_attributes == sensor.UNRECORDED_LINE_ATTRIBUTES
