@@ -26,7 +26,8 @@ from typing import Final, NoReturn
 
 import aiohttp
 
-from pbx_protocols.alphacom.simulator import AlphaComSimulator, station_range
+from pbx_protocols.alphacom.settings import station_range
+from pbx_protocols.alphacom.simulator import AlphaComSimulator
 from pbx_protocols.alphacom.simulator import SimulatorConfig as AlphaComConfig
 from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
 

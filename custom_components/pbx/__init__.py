@@ -20,7 +20,7 @@ from homeassistant.helpers.typing import ConfigType
 from pbx_protocols.core.errors import AuthenticationFailed, PbxError
 
 from .const import CONF_HARDWARE, CONF_NAMES, DOMAIN
-from .hardware import HARDWARE_TYPES, create_client
+from .hardware import HARDWARE_TYPES, async_create_client, async_load_stack
 from .hub import PbxHub
 from .naming import async_follow_extension_names
 from .services import async_setup_services
@@ -41,7 +41,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> bool:
     """Connect to the PBX; from then on the library keeps the link up by itself."""
-    client = create_client(hass, entry.data, entry.options)
+    client = await async_create_client(hass, entry.data, entry.options)
     hardware = HARDWARE_TYPES[entry.data[CONF_HARDWARE]]
     try:
         # No deadline of our own: every step of connecting has its own timeout in the
@@ -106,6 +106,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PbxConfigEntry) -> None
     """Undo what the hardware type left outside Home Assistant (a remote site's request)."""
     hardware = HARDWARE_TYPES[entry.data[CONF_HARDWARE]]
     if hardware.async_entry_removed is not None:
+        await async_load_stack(hass, hardware.stack)
         await hardware.async_entry_removed(hass, entry.data)
 
 

@@ -39,7 +39,14 @@ from .const import (
     CONF_VOICE_EXTENSION,
     DOMAIN,
 )
-from .hardware import HARDWARE_TYPES, AlphaComSteps, NbxSteps, PanasonicSteps, RemoteSteps
+from .hardware import (
+    HARDWARE_TYPES,
+    AlphaComSteps,
+    NbxSteps,
+    PanasonicSteps,
+    RemoteSteps,
+    async_load_stack,
+)
 
 #: The config flow's menu: one step per hardware type.
 HARDWARE_MENU: Final = list(HARDWARE_TYPES)
@@ -107,6 +114,7 @@ class PbxOptionsFlow(OptionsFlowWithReload):
         hardware = HARDWARE_TYPES[self.config_entry.data[CONF_HARDWARE]]
         if user_input is not None:
             if hardware.check_options is not None:
+                await async_load_stack(self.hass, hardware.stack)
                 errors.update(hardware.check_options(user_input))
             prefixes = [p.strip() for p in (user_input.get(CONF_PREFIXES) or "").split(",")]
             prefixes = [p for p in prefixes if p]

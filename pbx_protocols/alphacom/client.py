@@ -23,7 +23,7 @@ from ..core.watchdog import DEAD_LINK_TIMEOUT
 from .codec import Packet
 from .datatypes import NetObjRef, encode_bcd
 from .events import BroadcastMapper
-from .link_layer import AutoLinkLayer, LinkLayerKind
+from .link_layer import AutoLinkLayer
 from .messages import (
     CSF_RETURN_ACK,
     GET_DEVICE_ID,
@@ -45,7 +45,8 @@ from .session import (
     AlphaComSession,
     SessionSettings,
 )
-from .transport import DEFAULT_BAUD_RATE, DEFAULT_PORT, AlphaComLink, open_serial, open_tcp
+from .settings import DEFAULT_BAUD_RATE, DEFAULT_PORT, LinkLayerKind
+from .transport import AlphaComLink, open_serial, open_tcp
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from typing import Final
 
 from ..core.errors import ProtocolError
 from .codec import xor_checksum
-from .link_layer import LinkLayer, LinkLayerKind
+from .link_layer import LinkLayer
+from .settings import LinkLayerKind
 
 STOP_FLAG: Final = 0xF1
 ESCAPE_FLAG: Final = 0xF0

@@ -22,7 +22,8 @@ from enum import Enum, auto
 from typing import Final
 
 from .codec import xor_checksum
-from .link_layer import LinkLayer, LinkLayerKind
+from .link_layer import LinkLayer
+from .settings import LinkLayerKind
 
 SOH: Final = 0x01
 STX: Final = 0x02

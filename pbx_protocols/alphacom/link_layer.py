@@ -12,20 +12,11 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Final
 
 from ..core.errors import ProtocolError
 from .codec import xor_checksum
-
-
-class LinkLayerKind(StrEnum):
-    """Which link layer to speak; ``auto`` decides from the first bytes received."""
-
-    AUTO = "auto"
-    SIMPLE = "sll"
-    DATA_LINK = "sdll"
-    ISO1745 = "iso1745"
+from .settings import LinkLayerKind
 
 
 @dataclass(slots=True)

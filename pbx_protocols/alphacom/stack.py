@@ -16,11 +16,11 @@ from .client import AlphaComClient, AlphaComConfig
 from .codec import decode_packet, xor_checksum
 from .data_link import MAX_FRAME, STOP_FLAG, unstuff
 from .iso1745 import Scanner, TextBlock, message_from_text
-from .link_layer import LinkLayerKind, parse_simple_line
+from .link_layer import parse_simple_line
 from .session import FIRST_CLIENT_DEVICE, LAST_CLIENT_DEVICE
-from .simulator import SCENARIOS, AlphaComSimulator, Faults, SimulatorConfig, station_range
+from .settings import DEFAULT_BAUD_RATE, DEFAULT_PORT, LinkLayerKind, station_range
+from .simulator import SCENARIOS, AlphaComSimulator, Faults, SimulatorConfig
 from .simulator.exchange import Station
-from .transport import DEFAULT_BAUD_RATE, DEFAULT_PORT
 
 
 def _stations(text: str) -> tuple[str, ...]:

@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Final
 
 from ..core.errors import ConnectionClosed, ConnectionFailed
 from ..core.log_throttle import RepeatedWarning
@@ -26,16 +25,10 @@ from ..core.transport import (
 )
 from .data_link import DataLinkLayer
 from .iso1745 import Iso1745Link
-from .link_layer import AutoLinkLayer, LinkLayer, LinkLayerKind, SimpleLinkLayer
+from .link_layer import AutoLinkLayer, LinkLayer, SimpleLinkLayer
+from .settings import DEFAULT_BAUD_RATE, LinkLayerKind
 
 _LOGGER = logging.getLogger(__name__)
-
-#: TCP ports of the AlphaCom API ("these ports only accept a single connection each").
-DEFAULT_PORT: Final = 61112
-SECOND_PORT: Final = 61113
-DEFAULT_BAUD_RATE: Final = 9600
-"""Unverified: the data ports' default serial settings are not documented; 9600 8N1 is
-what the exchange's ICC link uses, and what AlphaPro's port settings commonly show."""
 
 
 #: Turns bytes to write into (delay, bytes) pieces: the simulator's fault injector.

@@ -6,25 +6,26 @@ for the client, asyncio and pyusb.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..core.lazy_exports import lazy_exports
 from .lazy_asn1tools import defer_unused_parts
 
 if TYPE_CHECKING:
-    from .client import DEFAULT_PORT, PanasonicClient, PanasonicConfig
+    from .client import PanasonicClient, PanasonicConfig
     from .codec import Credentials
-    from .transport_usb import PANASONIC_VENDOR_ID, UsbDeviceInfo, UsbSettings, find_usb_devices
+    from .settings import DEFAULT_PORT, PANASONIC_VENDOR_ID
+    from .transport_usb import UsbDeviceInfo, UsbSettings, find_usb_devices
 
 defer_unused_parts()  # before anything here imports asn1tools
 
 #: Public name -> the module that defines it.
 _WHERE = {
-    "DEFAULT_PORT": "client",
+    "DEFAULT_PORT": "settings",
     "PanasonicClient": "client",
     "PanasonicConfig": "client",
     "Credentials": "codec",
-    "PANASONIC_VENDOR_ID": "transport_usb",
+    "PANASONIC_VENDOR_ID": "settings",
     "UsbDeviceInfo": "transport_usb",
     "UsbSettings": "transport_usb",
     "find_usb_devices": "transport_usb",
@@ -42,8 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401  # whatever the named object is
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+__getattr__ = lazy_exports(__name__, _WHERE)

@@ -31,12 +31,10 @@ from .framing import TcpFramer
 from .operations import Opcode
 from .records import call_records
 from .session import REQUEST_TIMEOUT, CstaSession
+from .settings import DEFAULT_PORT
 from .transport_usb import UsbPduLink, UsbSettings
 
 _LOGGER = logging.getLogger(__name__)
-
-#: LAN CTI port of KX-TDA/TDE/NS PBXs (LinTcMon ``ATS_PORT``).
-DEFAULT_PORT: Final = 33333
 
 MAX_REQUESTS_IN_FLIGHT: Final = 8
 """Monitor and snapshot requests sent before their answers arrive, while connecting.

@@ -25,6 +25,7 @@ from ..core.errors import IncompleteFrame, InvalidInput, ProtocolError
 from ..stacks import Stack
 from .codec import Credentials, decode_pdu
 from .framing import UsbReassembler, split_tcp_frames, split_usb_stream, unwrap_next_layer
+from .settings import DEFAULT_PORT, PANASONIC_VENDOR_ID
 
 if TYPE_CHECKING:
     from ..core.client import PbxClient
@@ -126,9 +127,6 @@ class PanasonicStack(Stack):
 
     def add_connection_arguments(self, parser: Options) -> None:
         """LAN or USB, login, fallback extensions."""
-        from .client import DEFAULT_PORT
-        from .transport_usb import PANASONIC_VENDOR_ID
-
         parser.add_argument("--host", help="PBX address on the LAN")
         parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="CTI port (33333)")
         parser.add_argument("--usb", action="store_true", help="use the USB CTI port instead")
@@ -173,7 +171,6 @@ class PanasonicStack(Stack):
 
     def add_simulator_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Where to listen and what to simulate."""
-        from .client import DEFAULT_PORT
         from .simulator import MAX_CLIENTS, SCENARIOS
         from .simulator.outside import DEFAULT_BUSY, DEFAULT_NO_ANSWER
         from .simulator.pbx import FIRST_CALL_ID

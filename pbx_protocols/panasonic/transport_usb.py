@@ -22,15 +22,13 @@ from ..core.errors import ConnectionClosed, ConnectionFailed, ProtocolError
 from ..core.log_throttle import RepeatedWarning
 from ..core.transport import PduLink, log_pdu
 from .framing import USB_PACKET_SIZE, NextLayer, UsbReassembler, unwrap_next_layer, usb_packets
+from .settings import PANASONIC_VENDOR_ID
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 #: pyusb objects (devices, endpoints); pyusb ships no type information.
 type PyusbObject = Any
-
-PANASONIC_VENDOR_ID: Final = 0x04DA
-"""USB vendor id of Panasonic. Unverified: common knowledge, not read off a KX-TDA here."""
 
 PANASONIC_PBX_PRODUCT_ID: Final[int | None] = None
 """USB product id of the KX-TDA's CTI port: unknown (no public source), so None matches any

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.importlib import DATA_IMPORT_CACHE
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx import async_remove_config_entry_device
@@ -45,6 +48,41 @@ async def test_setup_creates_devices_and_entities(hass: HomeAssistant, loaded_en
     active = entities.async_get("sensor.kx_tda_tde_ns_active_calls")
     assert active.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     assert hass.states.get("binary_sensor.kx_tda_tde_ns_connectivity").state == "on"
+
+
+#: The module each hardware family's client needs, and the heavy parts of each stack.
+STACK_MODULES = (
+    "pbx_protocols.panasonic.client",
+    "pbx_protocols.alphacom.client",
+    "pbx_protocols.alphacom.simulator",
+    "pbx_protocols.nbx.client",
+    "pbx_protocols.remote.client",
+    "pbx_protocols.remote.scheme",
+    "asn1tools.codecs.ber",
+    "usb.core",
+)
+
+
+def test_importing_the_integration_loads_no_pbx_stack():
+    """Every stack waits for an entry (or a config-flow step) of its own hardware."""
+    probe = (
+        "import importlib, sys;"
+        "[importlib.import_module('custom_components.pbx.' + m) for m in ('config_flow',"
+        " 'sensor', 'event', 'binary_sensor', 'diagnostics', 'device_trigger', 'logbook',"
+        " 'intent', 'llm', 'services')];"
+        f"print([m for m in {STACK_MODULES!r} if m in sys.modules])"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.strip() == "[]"
+
+
+async def test_setup_imports_its_stack_in_the_executor(hass: HomeAssistant, loaded_entry):
+    """Through Home Assistant's import executor (not the event loop), and only its own."""
+    imported = set(hass.data[DATA_IMPORT_CACHE])
+    assert "pbx_protocols.panasonic.client" in imported
+    assert imported.isdisjoint(set(STACK_MODULES) - {"pbx_protocols.panasonic.client"})
 
 
 async def test_unload_closes_the_link_and_reload_reconnects(

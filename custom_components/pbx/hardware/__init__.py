@@ -17,7 +17,7 @@ from pbx_protocols.core.watchdog import DEAD_LINK_TIMEOUT
 
 from ..const import CONF_HARDWARE, CONF_LINK_TIMEOUT
 from .alphacom import ALPHACOM_SERIAL, ALPHACOM_TCP, AlphaComSteps
-from .base import HardwareSteps, HardwareType
+from .base import HardwareSteps, HardwareType, async_load_stack
 from .nbx import NBX, NbxSteps
 from .panasonic import PANASONIC_LAN, PANASONIC_USB, PanasonicSteps
 from .remote import REMOTE, RemoteSteps
@@ -35,16 +35,18 @@ __all__ = [
     "NbxSteps",
     "PanasonicSteps",
     "RemoteSteps",
-    "create_client",
+    "async_create_client",
+    "async_load_stack",
 ]
 
 
-def create_client(
+async def async_create_client(
     hass: HomeAssistant, data: Mapping[str, Any], options: Mapping[str, Any] | None = None
 ) -> PbxClient:
-    """Build the library client for a config entry's data and options."""
+    """Load the entry's stack, then build its library client from its data and options."""
+    hardware = HARDWARE_TYPES[data[CONF_HARDWARE]]
+    await async_load_stack(hass, hardware.stack)
     options = options or {}
     link_timeout = float(options.get(CONF_LINK_TIMEOUT) or DEAD_LINK_TIMEOUT)
-    hardware = HARDWARE_TYPES[data[CONF_HARDWARE]]
     settings = {**data, **{key: options[key] for key in hardware.option_fields if key in options}}
     return hardware.create_client(hass, settings, link_timeout)

@@ -20,9 +20,12 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 
-from pbx_protocols.alphacom import AlphaComClient, AlphaComConfig, LinkLayerKind
-from pbx_protocols.alphacom.simulator import station_range
-from pbx_protocols.alphacom.transport import DEFAULT_BAUD_RATE, DEFAULT_PORT
+from pbx_protocols.alphacom.settings import (
+    DEFAULT_BAUD_RATE,
+    DEFAULT_PORT,
+    LinkLayerKind,
+    station_range,
+)
 from pbx_protocols.core.client import PbxClient
 from pbx_protocols.core.watchdog import DEAD_LINK_TIMEOUT
 
@@ -70,6 +73,8 @@ TCP_SCHEMA = probatio.Schema(
 
 
 def _client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
+    from pbx_protocols.alphacom.client import AlphaComClient, AlphaComConfig  # the stack
+
     serial = data[CONF_HARDWARE] == HARDWARE_ALPHACOM_SERIAL
     config = AlphaComConfig(
         host=None if serial else data[CONF_HOST],
@@ -84,11 +89,15 @@ def _client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -
     return AlphaComClient(config)
 
 
+_STACK: Final = "pbx_protocols.alphacom.client"
 ALPHACOM_TCP: Final = HardwareType(
-    HARDWARE_ALPHACOM_TCP, _client, reconfigure_step="reconfigure_alphacom_tcp"
+    HARDWARE_ALPHACOM_TCP, _client, stack=_STACK, reconfigure_step="reconfigure_alphacom_tcp"
 )
 ALPHACOM_SERIAL: Final = HardwareType(
-    HARDWARE_ALPHACOM_SERIAL, _client, reconfigure_step="reconfigure_alphacom_serial"
+    HARDWARE_ALPHACOM_SERIAL,
+    _client,
+    stack=_STACK,
+    reconfigure_step="reconfigure_alphacom_serial",
 )
 
 
@@ -165,6 +174,7 @@ class AlphaComSteps(HardwareSteps):
                 if entry is None or unique_id != entry.unique_id:
                     await self.async_set_unique_id(unique_id)
                     self._abort_if_unique_id_configured()
+                await self.async_load_stack(_STACK)
                 client = _client(self.hass, data, DEAD_LINK_TIMEOUT)
                 error = await self.async_test_connection(client)
                 if error is None and entry is not None:

@@ -3,6 +3,11 @@
 A family module (``panasonic``, ``remote``, ...) declares one :class:`HardwareType` per
 entry of the config flow's menu and a mixin of config-flow steps for its forms. Nothing
 outside these modules knows which PBX it talks to.
+
+A family's library stack is imported only when an entry or a step of that family needs it
+(:func:`async_load_stack`, in an executor): a Home Assistant with one PBX carries the code
+of one stack. Family modules import from their stack inside the functions that run after
+it is loaded, and at the top only from its light ``settings``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigFlow
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.importlib import async_import_module
 
 from pbx_protocols.core.client import PbxClient
 from pbx_protocols.core.errors import (
@@ -40,6 +46,8 @@ class HardwareType:
 
     key: str
     create_client: ClientFactory
+    #: The library module the client factory, hooks and steps need (imported beforehand).
+    stack: str = field(kw_only=True)
     #: Step that changes where the PBX is (``None``: nothing to reconfigure).
     reconfigure_step: str | None = None
     #: Whether the PBX may ask for a login (then the entry offers reauthentication).
@@ -58,8 +66,17 @@ class HardwareType:
     check_options: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
 
 
+async def async_load_stack(hass: HomeAssistant, stack: str) -> None:
+    """Import a library stack (:attr:`HardwareType.stack`) in an executor, once."""
+    await async_import_module(hass, stack)
+
+
 class HardwareSteps(ConfigFlow):
     """Base of every family's config-flow mixin (typed access to the flow)."""
+
+    async def async_load_stack(self, stack: str) -> None:
+        """Import a library stack before a step uses it."""
+        await async_load_stack(self.hass, stack)
 
     async def async_test_connection(self, client: PbxClient) -> str | None:
         """Connect, associate and read the extensions; return an error key or None."""

@@ -20,11 +20,6 @@ from homeassistant.helpers.selector import (
 
 from pbx_protocols.core.client import PbxClient
 from pbx_protocols.core.errors import ConnectionFailed, InvalidInput, PbxError
-from pbx_protocols.nbx import NbxClient, NbxConfig, parse_phones
-from pbx_protocols.nbx.bpf import DEFAULT_VOICE_SAMPLE_RATE
-from pbx_protocols.nbx.capture import RawSocketNotPermitted
-from pbx_protocols.nbx.client import probe_interface
-from pbx_protocols.nbx.frames import mac_text
 
 from ..const import (
     CONF_ALLOW_DISPLAY_TEXT,
@@ -40,7 +35,15 @@ from .base import HardwareSteps, HardwareType
 ISSUE_RAW_SOCKETS: Final = "raw_socket_not_permitted"
 
 
+#: The stack; the functions below import from it once it is loaded.
+_STACK: Final = "pbx_protocols.nbx.client"
+
+
 def _client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
+    from pbx_protocols.nbx.bpf import DEFAULT_VOICE_SAMPLE_RATE
+    from pbx_protocols.nbx.client import NbxClient, NbxConfig
+    from pbx_protocols.nbx.monitor import parse_phones
+
     config = NbxConfig(
         data[CONF_INTERFACE],
         phones=tuple(parse_phones(data.get(CONF_PHONES) or "")),
@@ -51,6 +54,8 @@ def _client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -
 
 
 def _needs_repair(error: PbxError) -> str | None:
+    from pbx_protocols.nbx.capture import RawSocketNotPermitted
+
     return ISSUE_RAW_SOCKETS if isinstance(error, RawSocketNotPermitted) else None
 
 
@@ -58,6 +63,8 @@ _PHONES: Final = TextSelector(TextSelectorConfig(multiline=True))
 
 
 def _check_options(options: Mapping[str, Any]) -> dict[str, str]:
+    from pbx_protocols.nbx.monitor import parse_phones
+
     try:
         parse_phones(options.get(CONF_PHONES) or "")
     except InvalidInput:
@@ -68,6 +75,7 @@ def _check_options(options: Mapping[str, Any]) -> dict[str, str]:
 NBX: Final = HardwareType(
     HARDWARE_NBX,
     _client,
+    stack=_STACK,
     reconfigure_step="reconfigure_nbx",
     repair_issue=_needs_repair,
     # Phones come and go: their list is an option (Configure), not only a setup field.
@@ -82,6 +90,10 @@ def _interfaces() -> list[str]:
 
 async def _probe(interface: str) -> tuple[str | None, str | None]:
     """(error key, None), or (None, the entry's unique id): a raw socket and NBX traffic."""
+    from pbx_protocols.nbx.capture import RawSocketNotPermitted
+    from pbx_protocols.nbx.client import probe_interface
+    from pbx_protocols.nbx.frames import mac_text
+
     try:
         probe = await probe_interface(interface)
     except RawSocketNotPermitted:
@@ -101,6 +113,7 @@ class NbxSteps(HardwareSteps):
         self, step_id: str, user_input: dict[str, Any] | None, *, reconfigure: bool = False
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
+        await self.async_load_stack(_STACK)
         if user_input is not None:
             entry_data = self._get_reconfigure_entry().data if reconfigure else {}
             phones = user_input.get(CONF_PHONES, entry_data.get(CONF_PHONES)) or ""

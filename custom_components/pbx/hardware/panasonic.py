@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import probatio
 from homeassistant.config_entries import ConfigFlowResult
@@ -26,15 +26,7 @@ from homeassistant.helpers.selector import (
 from pbx_protocols.core.client import PbxClient
 from pbx_protocols.core.errors import PbxError
 from pbx_protocols.core.watchdog import DEAD_LINK_TIMEOUT
-from pbx_protocols.panasonic import (
-    DEFAULT_PORT,
-    PANASONIC_VENDOR_ID,
-    PanasonicClient,
-    PanasonicConfig,
-    UsbDeviceInfo,
-    UsbSettings,
-    find_usb_devices,
-)
+from pbx_protocols.panasonic.settings import DEFAULT_PORT, PANASONIC_VENDOR_ID
 
 from ..const import (
     CONF_HARDWARE,
@@ -46,6 +38,9 @@ from ..const import (
     HARDWARE_PANASONIC_USB,
 )
 from .base import HardwareSteps, HardwareType
+
+if TYPE_CHECKING:
+    from pbx_protocols.panasonic.transport_usb import UsbDeviceInfo
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,7 +68,13 @@ LOGIN_SCHEMA = probatio.Schema(
 )
 
 
+#: The stack; the functions below import from it once it is loaded.
+_STACK: Final = "pbx_protocols.panasonic.client"
+
+
 def _lan_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
+    from pbx_protocols.panasonic.client import PanasonicClient, PanasonicConfig
+
     return PanasonicClient(
         PanasonicConfig(
             host=data[CONF_HOST],
@@ -86,6 +87,9 @@ def _lan_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: floa
 
 
 def _usb_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
+    from pbx_protocols.panasonic.client import PanasonicClient, PanasonicConfig
+    from pbx_protocols.panasonic.transport_usb import UsbSettings
+
     settings = UsbSettings(
         vendor_id=data[CONF_USB_VENDOR_ID],
         product_id=data.get(CONF_USB_PRODUCT_ID),
@@ -95,10 +99,14 @@ def _usb_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: floa
 
 
 PANASONIC_LAN: Final = HardwareType(
-    HARDWARE_PANASONIC_LAN, _lan_client, reconfigure_step="reconfigure_lan", has_login=True
+    HARDWARE_PANASONIC_LAN,
+    _lan_client,
+    stack=_STACK,
+    reconfigure_step="reconfigure_lan",
+    has_login=True,
 )
 PANASONIC_USB: Final = HardwareType(
-    HARDWARE_PANASONIC_USB, _usb_client, reconfigure_step="reconfigure_usb"
+    HARDWARE_PANASONIC_USB, _usb_client, stack=_STACK, reconfigure_step="reconfigure_usb"
 )
 
 
@@ -140,6 +148,7 @@ class PanasonicSteps(HardwareSteps):
 
     async def _async_test(self, data: Mapping[str, Any]) -> str | None:
         hardware = PANASONIC_LAN if data[CONF_HARDWARE] == HARDWARE_PANASONIC_LAN else PANASONIC_USB
+        await self.async_load_stack(_STACK)
         return await self.async_test_connection(
             hardware.create_client(self.hass, data, DEAD_LINK_TIMEOUT)
         )
@@ -172,6 +181,9 @@ class PanasonicSteps(HardwareSteps):
     async def _async_scan_usb(
         self, user_input: Mapping[str, Any], errors: dict[str, str]
     ) -> list[UsbDeviceInfo]:
+        await self.async_load_stack(_STACK)
+        from pbx_protocols.panasonic.transport_usb import UsbSettings, find_usb_devices
+
         try:
             vendor = _parse_hex_id(user_input[CONF_USB_VENDOR_ID])
             product = _parse_hex_id(user_input.get(CONF_USB_PRODUCT_ID))

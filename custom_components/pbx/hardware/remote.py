@@ -26,16 +26,7 @@ from homeassistant.helpers.selector import (
 from pbx_protocols.core.client import PbxClient
 from pbx_protocols.core.errors import ConnectionFailed, ProtocolError
 from pbx_protocols.core.watchdog import DEAD_LINK_TIMEOUT
-from pbx_protocols.remote.client import RemoteClient
 from pbx_protocols.remote.pubsub import ConnectionHandler, MessageHandler
-from pbx_protocols.remote.scheme import (
-    DEFAULT_PREFIX,
-    SITE_NAME,
-    Topics,
-    decode,
-    discovery_payload,
-    encode,
-)
 
 from ..const import (
     CONF_HARDWARE,
@@ -112,7 +103,14 @@ async def async_mqtt_ready(hass: HomeAssistant) -> bool:
     return await mqtt.async_wait_for_mqtt_client(hass)
 
 
+#: The stack; the functions below import from it once it is loaded.
+_STACK: Final = "pbx_protocols.remote.client"
+
+
 def _remote_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
+    from pbx_protocols.remote.client import RemoteClient
+    from pbx_protocols.remote.scheme import DEFAULT_PREFIX
+
     # The bridge watches the PBX link itself; the site's status says when it is gone.
     return RemoteClient(
         HassMqttPubSub(hass),
@@ -124,6 +122,8 @@ def _remote_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: f
 
 async def async_find_sites(hass: HomeAssistant, prefix: str) -> dict[str, bool]:
     """Sites announcing themselves under ``prefix``: name -> whether the bridge is online."""
+    from pbx_protocols.remote.scheme import SITE_NAME, decode
+
     sites: dict[str, bool] = {}
 
     def on_status(topic: str, data: bytes) -> None:
@@ -150,6 +150,8 @@ async def async_set_bridge_discovery(
 
     ``None`` clears the request, so the bridge goes back to what it was started with.
     """
+    from pbx_protocols.remote.scheme import DEFAULT_PREFIX, Topics, discovery_payload, encode
+
     topics = Topics(data[CONF_SITE], data.get(CONF_TOPIC_PREFIX) or DEFAULT_PREFIX)
     payload = b"" if enabled is None else encode(discovery_payload(enabled))
     await HassMqttPubSub(hass).publish(topics.discovery, payload, qos=1, retain=True)
@@ -168,6 +170,7 @@ async def _entry_removed(hass: HomeAssistant, data: Mapping[str, Any]) -> None:
 REMOTE: Final = HardwareType(
     HARDWARE_REMOTE,
     _remote_client,
+    stack=_STACK,
     async_entry_loaded=_entry_loaded,
     async_entry_removed=_entry_removed,
 )
@@ -183,6 +186,9 @@ class RemoteSteps(HardwareSteps):
         """Where the bridges publish (their topic prefix); needs Home Assistant's MQTT."""
         if not await async_mqtt_ready(self.hass):
             return self.async_abort(reason="mqtt_not_set_up")
+        await self.async_load_stack(_STACK)
+        from pbx_protocols.remote.scheme import DEFAULT_PREFIX
+
         errors: dict[str, str] = {}
         if user_input is not None:
             prefix = user_input[CONF_TOPIC_PREFIX].strip().strip("/")
@@ -209,6 +215,7 @@ class RemoteSteps(HardwareSteps):
         """Pick one of the sites announcing themselves; tested before it is added."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            await self.async_load_stack(_STACK)
             site = user_input[CONF_SITE]
             data = {
                 CONF_HARDWARE: HARDWARE_REMOTE,

@@ -2,7 +2,7 @@
 
 from .exchange import Exchange, Station
 from .scenarios import SCENARIOS
-from .server import MAX_CLIENTS, AlphaComSimulator, Faults, SimulatorConfig, station_range
+from .server import MAX_CLIENTS, AlphaComSimulator, Faults, SimulatorConfig
 
 __all__ = [
     "MAX_CLIENTS",
@@ -12,5 +12,4 @@ __all__ = [
     "Faults",
     "SimulatorConfig",
     "Station",
-    "station_range",
 ]

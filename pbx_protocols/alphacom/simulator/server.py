@@ -23,8 +23,9 @@ from ...core.errors import ConnectionFailed, ProtocolError
 from ..codec import Packet, decode_packet, encode_packet
 from ..data_link import DataLinkLayer
 from ..iso1745 import ACK, ENQ, EOT, ETX, ISO1745_PROFILE, NAK
-from ..link_layer import LinkLayer, LinkLayerKind, SimpleLinkLayer
-from ..transport import DEFAULT_PORT, AlphaComLink
+from ..link_layer import LinkLayer, SimpleLinkLayer
+from ..settings import DEFAULT_PORT, LinkLayerKind
+from ..transport import AlphaComLink
 from .exchange import Exchange, Station
 from .iso1745_control import Iso1745Control
 from .scenarios import SCENARIOS
@@ -33,22 +34,6 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Older exchanges take one connection per API port; a second client is turned away.
 MAX_CLIENTS: Final = 1
-
-
-def station_range(text: str) -> tuple[str, ...]:
-    """``101-110`` or ``101,102,200`` as station numbers (ValueError says what is wrong)."""
-    numbers: list[str] = []
-    for part in text.split(","):
-        first, _, last = part.strip().partition("-")
-        if not first.isdigit() or (last and not last.isdigit()):
-            raise ValueError(f"{part!r} is not a number or a range like 101-110")
-        if last:
-            if int(last) < int(first) or int(last) - int(first) >= 10_000:
-                raise ValueError(f"{part!r} is not a range of up to 10,000 numbers")
-            numbers += [str(n) for n in range(int(first), int(last) + 1)]
-        else:
-            numbers.append(first)
-    return tuple(dict.fromkeys(numbers))
 
 
 @dataclass(frozen=True, slots=True)

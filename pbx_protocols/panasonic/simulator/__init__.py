@@ -17,9 +17,9 @@ from typing import Self
 
 from ...core.memory import memory_link_pair
 from ...core.transport import PduLink, StreamPduLink, enable_tcp_keepalive
-from ..client import DEFAULT_PORT
 from ..codec import Credentials
 from ..framing import TcpFramer
+from ..settings import DEFAULT_PORT
 from ..spec import async_load_specification
 from .failures import SimulatorFailure
 from .outside import OutsideParties

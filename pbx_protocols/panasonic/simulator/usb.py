@@ -23,7 +23,7 @@ import usb.core
 from ...core.errors import ConnectionClosed, ProtocolError
 from ...core.transport import PduLink
 from ..framing import NextLayer, UsbReassembler, unwrap_next_layer, usb_packets
-from ..transport_usb import PANASONIC_VENDOR_ID
+from ..settings import PANASONIC_VENDOR_ID
 
 _LOGGER = logging.getLogger(__name__)
 
