@@ -39,7 +39,7 @@ from ..const import (
     HARDWARE_ALPHACOM_SERIAL,
     HARDWARE_ALPHACOM_TCP,
 )
-from .base import HardwareSteps, HardwareType
+from .base import HardwareSteps, HardwareType, async_load_stack
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,8 +72,12 @@ TCP_SCHEMA = probatio.Schema(
 )
 
 
+#: The stack; the functions below import from it once it is loaded.
+_STACK: Final = "pbx_protocols.alphacom.client"
+
+
 def _client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
-    from pbx_protocols.alphacom.client import AlphaComClient, AlphaComConfig  # the stack
+    from pbx_protocols.alphacom.client import AlphaComClient, AlphaComConfig
 
     serial = data[CONF_HARDWARE] == HARDWARE_ALPHACOM_SERIAL
     config = AlphaComConfig(
@@ -89,7 +93,6 @@ def _client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -
     return AlphaComClient(config)
 
 
-_STACK: Final = "pbx_protocols.alphacom.client"
 ALPHACOM_TCP: Final = HardwareType(
     HARDWARE_ALPHACOM_TCP, _client, stack=_STACK, reconfigure_step="reconfigure_alphacom_tcp"
 )
@@ -174,7 +177,7 @@ class AlphaComSteps(HardwareSteps):
                 if entry is None or unique_id != entry.unique_id:
                     await self.async_set_unique_id(unique_id)
                     self._abort_if_unique_id_configured()
-                await self.async_load_stack(_STACK)
+                await async_load_stack(self.hass, _STACK)
                 client = _client(self.hass, data, DEAD_LINK_TIMEOUT)
                 error = await self.async_test_connection(client)
                 if error is None and entry is not None:

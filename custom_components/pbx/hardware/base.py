@@ -74,10 +74,6 @@ async def async_load_stack(hass: HomeAssistant, stack: str) -> None:
 class HardwareSteps(ConfigFlow):
     """Base of every family's config-flow mixin (typed access to the flow)."""
 
-    async def async_load_stack(self, stack: str) -> None:
-        """Import a library stack before a step uses it."""
-        await async_load_stack(self.hass, stack)
-
     async def async_test_connection(self, client: PbxClient) -> str | None:
         """Connect, associate and read the extensions; return an error key or None."""
         try:

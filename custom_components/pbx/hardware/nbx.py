@@ -29,7 +29,7 @@ from ..const import (
     CONF_SAMPLE_VOICE,
     HARDWARE_NBX,
 )
-from .base import HardwareSteps, HardwareType
+from .base import HardwareSteps, HardwareType, async_load_stack
 
 #: The repair issue raised when the host does not let Home Assistant open raw sockets.
 ISSUE_RAW_SOCKETS: Final = "raw_socket_not_permitted"
@@ -113,7 +113,7 @@ class NbxSteps(HardwareSteps):
         self, step_id: str, user_input: dict[str, Any] | None, *, reconfigure: bool = False
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
-        await self.async_load_stack(_STACK)
+        await async_load_stack(self.hass, _STACK)
         if user_input is not None:
             entry_data = self._get_reconfigure_entry().data if reconfigure else {}
             phones = user_input.get(CONF_PHONES, entry_data.get(CONF_PHONES)) or ""

@@ -37,7 +37,7 @@ from ..const import (
     HARDWARE_PANASONIC_LAN,
     HARDWARE_PANASONIC_USB,
 )
-from .base import HardwareSteps, HardwareType
+from .base import HardwareSteps, HardwareType, async_load_stack
 
 if TYPE_CHECKING:
     from pbx_protocols.panasonic.transport_usb import UsbDeviceInfo
@@ -148,7 +148,7 @@ class PanasonicSteps(HardwareSteps):
 
     async def _async_test(self, data: Mapping[str, Any]) -> str | None:
         hardware = PANASONIC_LAN if data[CONF_HARDWARE] == HARDWARE_PANASONIC_LAN else PANASONIC_USB
-        await self.async_load_stack(_STACK)
+        await async_load_stack(self.hass, _STACK)
         return await self.async_test_connection(
             hardware.create_client(self.hass, data, DEAD_LINK_TIMEOUT)
         )
@@ -181,7 +181,7 @@ class PanasonicSteps(HardwareSteps):
     async def _async_scan_usb(
         self, user_input: Mapping[str, Any], errors: dict[str, str]
     ) -> list[UsbDeviceInfo]:
-        await self.async_load_stack(_STACK)
+        await async_load_stack(self.hass, _STACK)
         from pbx_protocols.panasonic.transport_usb import UsbSettings, find_usb_devices
 
         try:

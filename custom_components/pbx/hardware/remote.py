@@ -35,7 +35,7 @@ from ..const import (
     CONF_WITHDRAW_DISCOVERY,
     HARDWARE_REMOTE,
 )
-from .base import HardwareSteps, HardwareType
+from .base import HardwareSteps, HardwareType, async_load_stack
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage
@@ -186,7 +186,7 @@ class RemoteSteps(HardwareSteps):
         """Where the bridges publish (their topic prefix); needs Home Assistant's MQTT."""
         if not await async_mqtt_ready(self.hass):
             return self.async_abort(reason="mqtt_not_set_up")
-        await self.async_load_stack(_STACK)
+        await async_load_stack(self.hass, _STACK)
         from pbx_protocols.remote.scheme import DEFAULT_PREFIX
 
         errors: dict[str, str] = {}
@@ -215,7 +215,7 @@ class RemoteSteps(HardwareSteps):
         """Pick one of the sites announcing themselves; tested before it is added."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            await self.async_load_stack(_STACK)
+            await async_load_stack(self.hass, _STACK)
             site = user_input[CONF_SITE]
             data = {
                 CONF_HARDWARE: HARDWARE_REMOTE,
