@@ -37,6 +37,9 @@ CALLER: Final = "0301234567"
 MAX_INVOKE_ID: Final = 32767
 #: Seconds between the last report and the answer listing what was sent.
 ANSWER_PAUSE: Final = 0.5
+#: Reports prepared between two turns of the event loop: preparing a minute of load takes
+#: longer than the client waits for a sign of life, so the simulator must keep answering.
+PREPARE_BATCH: Final = 1000
 
 #: (call id in hex, event kind at the client, monotonic time, wall-clock time) per report.
 type Sent = tuple[str, str, float, float]
@@ -58,9 +61,15 @@ class LoadScript:
         self.pbx.subscribe(lambda *report: self._captured.append(report))
         self._invoke_id = 0
 
-    def prepare(self, session: SimulatorSession, count: int) -> tuple[list[Prepared], list[bytes]]:
+    async def prepare(
+        self, session: SimulatorSession, count: int
+    ) -> tuple[list[Prepared], list[bytes]]:
         """``count`` reports to measure, then the ones that end every call still ringing."""
-        measured = [self._step(session) for _ in range(count)]
+        measured: list[Prepared] = []
+        while len(measured) < count:
+            batch = min(PREPARE_BATCH, count - len(measured))
+            measured.extend(self._step(session) for _ in range(batch))
+            await asyncio.sleep(0)
         rest = []
         while self._ringing:
             rest.append(self._encode(session, *self._clear())[0])
@@ -130,7 +139,8 @@ async def serve(args: argparse.Namespace) -> None:
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             command: dict[str, Any] = json.loads(line)
             session = simulator.sessions[-1]
-            measured, rest = script.prepare(session, round(command["rate"] * command["seconds"]))
+            count = round(command["rate"] * command["seconds"])
+            measured, rest = await script.prepare(session, count)
             sent = await send_paced(session, measured, command["rate"])
             for payload in rest:
                 await session.send_raw(payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -181,3 +182,32 @@ def test_the_dashboard_follower_reads_events_from_compressed_diffs():
     state_changed = {"time_fired": "2026-12-03T10:00:00+00:00", "data": {"new_state": new_state}}
     [(call_id, kind, _)] = Follower("state-changed").parse(state_changed)
     assert (call_id, kind) == ("c3", "missed")
+
+
+async def test_the_far_end_keeps_answering_while_it_prepares_load(socket_enabled):
+    """A minute of load takes longer to prepare than the client waits for a sign of life."""
+    from benchmarks.far_end import PREPARE_BATCH, LoadScript
+    from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
+    from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
+
+    extensions = tuple(str(number) for number in range(100, 110))
+    config = SimulatorConfig(port=0, extensions=extensions, keepalive_interval=3600.0, outside=None)
+    async with PanasonicSimulator(config) as simulator:
+        client_config = PanasonicConfig(host="127.0.0.1", port=simulator.port, call_records=False)
+        async with PanasonicClient(client_config) as client:
+            while len(client.monitored_extensions) < len(extensions):
+                await asyncio.sleep(0.01)
+            turns = 0
+
+            async def count_turns() -> None:
+                nonlocal turns
+                while True:
+                    turns += 1
+                    await asyncio.sleep(0)
+
+            counter = asyncio.create_task(count_turns())
+            script = LoadScript(list(extensions))
+            measured, rest = await script.prepare(simulator.sessions[-1], 3 * PREPARE_BATCH)
+            counter.cancel()
+    assert len(measured) == 3 * PREPARE_BATCH and rest
+    assert turns >= 3  # the loop ran between batches, not only after the whole load
