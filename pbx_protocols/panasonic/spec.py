@@ -3,6 +3,12 @@
 Compiling takes a few hundred milliseconds; the pickled result loads in a few. The cache key
 is a hash of the .asn sources and the asn1tools version, so an upgrade of either recompiles.
 A cache that cannot be read or written is skipped silently: it is an optimisation only.
+The cache's directory is :mod:`..core.disk_cache`'s.
+
+Compiling happens in a child process, which hands the pickled types over: asn1tools'
+compiler, its parser and pyparsing (about 10 MB) would otherwise stay in the memory of a
+long-running process such as Home Assistant after one cold start. If no child can run,
+this process compiles.
 
 What is cached is the compiled types alone, not asn1tools' ``Specification``: loading that
 class would import asn1tools' compiler, its parser and pyparsing (see
@@ -15,6 +21,8 @@ import hashlib
 import logging
 import os
 import pickle
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +30,8 @@ from typing import Any, Final
 import asn1tools
 from asn1tools.codecs import ber, type_checker
 from asn1tools.version import __version__ as ASN1TOOLS_VERSION
+
+from ..core.disk_cache import cache_directory
 
 _LOGGER = logging.getLogger(__name__)
 ASN1_DIRECTORY: Final = Path(__file__).with_name("asn1")
@@ -36,12 +46,24 @@ def _sources() -> list[Path]:
     return sorted(ASN1_DIRECTORY.glob("*.asn"))
 
 
-def _cache_path() -> Path:
+#: How long the child compiling the specification may take (it takes about a second).
+_COMPILE_TIMEOUT: Final = 120.0
+#: What the child runs: it writes the pickled types to its standard output.
+_CHILD_PROGRAM: Final = (
+    "import sys\n"
+    "from pbx_protocols.panasonic.spec import compiled_pickle\n"
+    "sys.stdout.buffer.write(compiled_pickle())\n"
+)
+
+
+def _cache_path() -> Path | None:
+    directory = cache_directory()
+    if directory is None:
+        return None
     digest = hashlib.sha256(ASN1TOOLS_VERSION.encode() + _CACHE_FORMAT)
     for source in _sources():
         digest.update(source.read_bytes())
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "pbx-protocols" / f"panasonic-asn1-{digest.hexdigest()[:16]}.pickle"
+    return directory / f"panasonic-asn1-{digest.hexdigest()[:16]}.pickle"
 
 
 class _TolerantEnumerated(ber.Enumerated):  # type: ignore[misc]  # asn1tools is untyped
@@ -127,27 +149,92 @@ def specification() -> Asn1Types:
     return Asn1Types(_load_or_compile())
 
 
+_UNPICKLING_FAILURES: Final = (
+    pickle.UnpicklingError,
+    EOFError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    TypeError,
+    ValueError,
+)
+
+
 def _load_or_compile() -> dict[str, CompiledType]:
     path = _cache_path()
+    if path is not None:
+        try:
+            types = _unpickled(path.read_bytes())  # our own cache file, keyed by content hash
+        except OSError:
+            types = None
+        if types is not None:
+            return types
+    pickled = _compile_in_child()
+    types = None if pickled is None else _unpickled(pickled)
+    if pickled is None or types is None:
+        types = _compile()
+        pickled = pickle.dumps(types, protocol=pickle.HIGHEST_PROTOCOL)
+    if path is not None:
+        _write_cache(path, pickled)
+    return types
+
+
+def _unpickled(pickled: bytes) -> dict[str, CompiledType] | None:
+    """The types pickled by this module (or its child); None if they are not that."""
     try:
-        with path.open("rb") as cached:
-            loaded = pickle.load(cached)  # our own cache file, keyed by content hash
-        if isinstance(loaded, dict):
-            return loaded
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass  # no usable cache: compile below
+        types = pickle.loads(pickled)
+    except _UNPICKLING_FAILURES:
+        return None
+    return types if isinstance(types, dict) else None
+
+
+def _compile() -> dict[str, CompiledType]:
     # asn1tools' package (its compiler) loads here, and only here (see lazy_asn1tools).
     compiled = asn1tools.compile_files([str(p) for p in _sources()], codec="ber")
-    types = _tolerate_unknown_enumerations(dict(compiled.types))
+    return _tolerate_unknown_enumerations(dict(compiled.types))
+
+
+def compiled_pickle() -> bytes:
+    """Compile the specification in this process and return its types, pickled."""
+    return pickle.dumps(_compile(), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _compile_in_child() -> bytes | None:
+    """The pickled types, compiled by a child process; None if that failed."""
+    if not sys.executable or getattr(sys, "frozen", False):
+        return None  # no interpreter to run (a frozen application's binary is not one)
+    package_root = Path(__file__).resolve().parents[2]  # where pbx_protocols is found
+    search_path = os.pathsep.join(filter(None, [str(package_root), os.environ.get("PYTHONPATH")]))
+    try:
+        child = subprocess.run(  # our interpreter and our fixed program
+            [sys.executable, "-c", _CHILD_PROGRAM],
+            capture_output=True,
+            timeout=_COMPILE_TIMEOUT,
+            env={**os.environ, "PYTHONPATH": search_path},
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as err:
+        _LOGGER.debug("Compiling the ASN.1 specification here: no child process (%s)", err)
+        return None
+    if child.returncode != 0 or not child.stdout:
+        error = child.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        _LOGGER.debug(
+            "Compiling the ASN.1 specification here: the child failed (%s: %s)",
+            child.returncode,
+            error,
+        )
+        return None
+    return child.stdout
+
+
+def _write_cache(path: Path, pickled: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        with temporary.open("wb") as out:
-            pickle.dump(types, out, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.write_bytes(pickled)
         temporary.replace(path)
     except OSError as err:
         _LOGGER.debug("Cannot cache the compiled ASN.1 specification at %s: %s", path, err)
-    return types
 
 
 async def async_load_specification() -> Asn1Types:

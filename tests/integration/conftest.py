@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx.const import CONF_HARDWARE, DOMAIN, HARDWARE_PANASONIC_LAN
+from pbx_protocols.core.disk_cache import set_cache_directory
 from pbx_protocols.panasonic.simulator import SimulatorConfig
 
 EXTENSIONS = ("101", "102", "103", "104")
@@ -20,6 +21,13 @@ EXTENSIONS = ("101", "102", "103", "104")
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load the integration from this repository."""
+
+
+@pytest.fixture(autouse=True)
+def library_cache_directory() -> Iterator[None]:
+    """The integration points the library's cache at the test's Home Assistant: undo it."""
+    yield
+    set_cache_directory(None)
 
 
 @pytest.fixture

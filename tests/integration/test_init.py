@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
@@ -15,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx import async_remove_config_entry_device
 from custom_components.pbx.const import DOMAIN
+from pbx_protocols.core.disk_cache import cache_directory
 from pbx_protocols.panasonic.codec import Credentials
 from pbx_protocols.panasonic.simulator import PanasonicSimulator, SimulatorConfig
 from tests.common import wait_until
@@ -83,6 +85,13 @@ async def test_setup_imports_its_stack_in_the_executor(hass: HomeAssistant, load
     imported = set(hass.data[DATA_IMPORT_CACHE])
     assert "pbx_protocols.panasonic.client" in imported
     assert imported.isdisjoint(set(STACK_MODULES) - {"pbx_protocols.panasonic.client"})
+
+
+async def test_the_library_caches_in_home_assistants_cache_directory(
+    hass: HomeAssistant, loaded_entry
+):
+    """Not in the home directory, which a container update replaces (or is not writable)."""
+    assert cache_directory() == Path(hass.config.cache_path(DOMAIN))
 
 
 async def test_unload_closes_the_link_and_reload_reconnects(

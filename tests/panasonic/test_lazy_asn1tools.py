@@ -48,9 +48,14 @@ def run_fresh(code: str, cache: Path, python_path: Path | None = None) -> object
 
 
 def test_decoding_from_the_cache_runs_only_what_ber_needs(tmp_path):
-    compiled = run_fresh(DECODE_AND_LIST, tmp_path)  # no cache yet: asn1tools compiles
+    # No cache yet: asn1tools compiles, in a child process (see spec), not in this one.
+    compiled = run_fresh(DECODE_AND_LIST, tmp_path)
     assert isinstance(compiled, dict)
-    assert (compiled["package"], compiled["parser"], compiled["pyparsing"]) == (True, True, True)
+    assert (compiled["package"], compiled["parser"], compiled["pyparsing"]) == (
+        False,
+        False,
+        False,
+    )
     assert "ber" in compiled["codecs"]
     assert not set(UNUSED_CODECS) & set(compiled["codecs"]), compiled
 

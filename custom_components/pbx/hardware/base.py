@@ -23,6 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.importlib import async_import_module
 
 from pbx_protocols.core.client import PbxClient
+from pbx_protocols.core.disk_cache import set_cache_directory
 from pbx_protocols.core.errors import (
     AuthenticationFailed,
     DiscoveryFailed,
@@ -30,7 +31,7 @@ from pbx_protocols.core.errors import (
     UnexpectedError,
 )
 
-from ..const import CONNECT_TIMEOUT
+from ..const import CONNECT_TIMEOUT, DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +68,13 @@ class HardwareType:
 
 
 async def async_load_stack(hass: HomeAssistant, stack: str) -> None:
-    """Import a library stack (:attr:`HardwareType.stack`) in an executor, once."""
+    """Import a library stack (:attr:`HardwareType.stack`) in an executor, once.
+
+    What a stack computes once and keeps on disk (the compiled ASN.1 types) goes to Home
+    Assistant's cache directory: unlike the home directory, it survives the container being
+    replaced on an update, and it is writable wherever Home Assistant runs.
+    """
+    set_cache_directory(hass.config.cache_path(DOMAIN))
     await async_import_module(hass, stack)
 
 
