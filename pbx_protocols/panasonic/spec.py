@@ -18,6 +18,7 @@ class would import asn1tools' compiler, its parser and pyparsing (see
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import pickle
@@ -25,7 +26,7 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import asn1tools
 from asn1tools.codecs import ber, type_checker
@@ -164,13 +165,14 @@ def _load_or_compile() -> dict[str, CompiledType]:
     path = _cache_path()
     if path is not None:
         try:
-            types = _unpickled(path.read_bytes())  # our own cache file, keyed by content hash
+            with path.open("rb") as cached:  # read as it unpickles: no copy of the file
+                types = _unpickled(cached)  # our own cache file, keyed by content hash
         except OSError:
             types = None
         if types is not None:
             return types
     pickled = _compile_in_child()
-    types = None if pickled is None else _unpickled(pickled)
+    types = None if pickled is None else _unpickled(io.BytesIO(pickled))
     if pickled is None or types is None:
         types = _compile()
         pickled = pickle.dumps(types, protocol=pickle.HIGHEST_PROTOCOL)
@@ -179,10 +181,10 @@ def _load_or_compile() -> dict[str, CompiledType]:
     return types
 
 
-def _unpickled(pickled: bytes) -> dict[str, CompiledType] | None:
+def _unpickled(pickled: BinaryIO) -> dict[str, CompiledType] | None:
     """The types pickled by this module (or its child); None if they are not that."""
     try:
-        types = pickle.loads(pickled)
+        types = pickle.load(pickled)
     except _UNPICKLING_FAILURES:
         return None
     return types if isinstance(types, dict) else None
