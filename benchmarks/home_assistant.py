@@ -16,8 +16,10 @@ For each number of extensions, a fresh ``hass`` process is configured the demo's
   added extension (``memory_fixed_mb``, ``memory_kb_per_added_extension``);
 - per rate: ``p50_ms``/``p99_ms``/``max_ms`` from a report leaving the PBX to the
   ``state_changed`` of the extension's event entity (its ``time_fired``; both clocks are
-  this machine's), ``lag_growth_ms``, and ``cpu_ms_per_report``: Home Assistant's CPU time
-  per report beyond what it spends idle, counted until its recorder has committed what
+  this machine's), ``lag_growth_ms``, ``gc_full_collections`` and ``gc_longest_ms``: Home
+  Assistant's full garbage collections meanwhile, which hold its event loop for tenths of
+  a second (:mod:`benchmarks.gc_passes`), and ``cpu_ms_per_report``: Home Assistant's CPU
+  time per report beyond what it spends idle, counted until its recorder has committed what
   the reports queued. One WebSocket client follows every state change,
   as an open dashboard does (:mod:`benchmarks.ha_followers`; ``--follow``);
 - then the same runs with Home Assistant's floor in place of the PBX: an integration with
@@ -48,6 +50,7 @@ from demo.hass_process import HomeAssistantProcess, prepare_config
 from demo.provision import ensure_pbx_entry, sign_in
 
 from .far_end_process import FarEnd
+from .gc_passes import full_collections, probe_environment
 from .ha_followers import FOLLOWERS, Follower
 from .ha_reference import (
     REFERENCE_DOMAIN,
@@ -254,7 +257,9 @@ async def measure(
         def add_pbx(api: HomeAssistantApi) -> Awaitable[str]:
             return ensure_pbx_entry(api, far.port, names={}, voice_extension=None)
 
-        async with restarted_with(config_dir, port, session, extensions, add_pbx) as restarted:
+        async with restarted_with(
+            config_dir, port, session, extensions, add_pbx, probe_environment(config_dir)
+        ) as restarted:
             api, hass = restarted.api, restarted.hass
             setup_info = await api.ws({"type": "integration/setup_info"})
             entry_load_s = sum(i["seconds"] for i in setup_info if i.get("domain") == DOMAIN)
@@ -298,7 +303,7 @@ async def measure_reference(
     config_dir = work / f"ha-{extensions}-reference-{recorder}"
     port = free_port()
     configure(config_dir, port, recorder, REFERENCE_EVENT_TYPE)
-    env = {"PYTHONPATH": str(reference_path(work))}
+    env = probe_environment(config_dir, reference_path(work))
 
     def add_reference(api: HomeAssistantApi) -> Awaitable[str]:
         return add_reference_entry(api, extensions)
@@ -348,7 +353,7 @@ async def measure_rate(
     """Latency and CPU per report at one rate; return the CPU (ms per report)."""
     idle_per_second = await idle_cpu(api, hass)
     follower.arrivals()  # forget what came before
-    cpu, started = cpu_seconds(hass.pid), time.monotonic()
+    cpu, started, began = cpu_seconds(hass.pid), time.monotonic(), time.time()
     sent = await far.load(rate, seconds)
     last = time.monotonic()
     wall = [(call_id, kind, moment) for call_id, kind, _, moment in sent]
@@ -359,6 +364,7 @@ async def measure_rate(
         if len(match(wall, received)) == len(sent):
             break
         await asyncio.sleep(0.05)
+    collections = full_collections(hass.config_dir, began, time.time())
     busy = await busy_cpu(api, hass, cpu, started, last, idle_per_second)
     delays = match(wall, received)
     cpu_ms_per_report = round(busy / len(sent) * 1000, 3)
@@ -373,6 +379,7 @@ async def measure_rate(
             "received": len(delays),
             **summary(delays),
             "lag_growth_ms": lag_growth(delays),
+            **collections,
             "cpu_ms_per_report": cpu_ms_per_report,
             "idle_cpu_percent": round(idle_per_second * 100, 1),
             "slow_update_warnings": slow_update_warnings(hass),
@@ -421,8 +428,9 @@ async def measure_reference_rate(
     Return the CPU (ms per event).
     """
     idle_per_second = await idle_cpu(api, hass)
-    cpu, started = cpu_seconds(hass.pid), time.monotonic()
+    cpu, started, began = cpu_seconds(hass.pid), time.monotonic(), time.time()
     late = await make_reference_calls(api, rate, seconds)
+    collections = full_collections(hass.config_dir, began, time.time())
     busy = await busy_cpu(api, hass, cpu, started, time.monotonic(), idle_per_second)
     late_ms = summary(late)
     cpu_ms_per_report = round(busy / len(late) * 1000, 3)
@@ -438,6 +446,7 @@ async def measure_reference_rate(
             "late_p50_ms": late_ms["p50_ms"],
             "late_p99_ms": late_ms["p99_ms"],
             "late_max_ms": late_ms["max_ms"],
+            **collections,
             "cpu_ms_per_report": cpu_ms_per_report,
             "idle_cpu_percent": round(idle_per_second * 100, 1),
         }
