@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from .client import PanasonicClient, PanasonicConfig
     from .codec import Credentials
     from .settings import DEFAULT_PORT, PANASONIC_VENDOR_ID
-    from .transport_usb import UsbDeviceInfo, UsbSettings, find_usb_devices
+    from .transport_usb import find_usb_devices
+    from .usb_settings import UsbDeviceInfo, UsbSettings
 
 defer_unused_parts()  # before anything here imports asn1tools
 
@@ -26,8 +27,8 @@ _WHERE = {
     "PanasonicConfig": "client",
     "Credentials": "codec",
     "PANASONIC_VENDOR_ID": "settings",
-    "UsbDeviceInfo": "transport_usb",
-    "UsbSettings": "transport_usb",
+    "UsbDeviceInfo": "usb_settings",
+    "UsbSettings": "usb_settings",
     "find_usb_devices": "transport_usb",
 }
 

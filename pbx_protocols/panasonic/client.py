@@ -32,7 +32,7 @@ from .operations import Opcode
 from .records import call_records
 from .session import REQUEST_TIMEOUT, CstaSession
 from .settings import DEFAULT_PORT
-from .transport_usb import UsbPduLink, UsbSettings
+from .usb_settings import UsbSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -138,6 +138,10 @@ class PanasonicClient(PbxClient):
         if self.config.open_link is not None:
             return await self.config.open_link()
         if self.config.usb is not None:
+            # pyusb (about 1 MB) loads for a USB link only; importing reads files: a thread.
+            await asyncio.get_running_loop().run_in_executor(None, _load_usb_transport)
+            from .transport_usb import UsbPduLink
+
             usb_link = await UsbPduLink.open(self.config.usb)
             self._usb_identifier = usb_link.info.identifier
             return usb_link
@@ -355,3 +359,7 @@ def _is_refusal(outcome: object) -> bool:
 def _some(numbers: Collection[str]) -> str:
     """The first few extension numbers, for a log line that stays one line."""
     return ", ".join(list(numbers)[:5]) + (" ..." if len(numbers) > 5 else "")
+
+
+def _load_usb_transport() -> None:
+    from . import transport_usb  # noqa: F401  # loads pyusb; the caller imports it

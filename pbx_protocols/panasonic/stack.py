@@ -151,7 +151,7 @@ class PanasonicStack(Stack):
     def create_client(self, args: argparse.Namespace) -> PbxClient:
         """A client for the PBX named on the command line."""
         from .client import PanasonicClient, PanasonicConfig
-        from .transport_usb import UsbSettings
+        from .usb_settings import UsbSettings
 
         if args.usb == bool(args.host):
             raise InvalidInput("give either --host or --usb")

@@ -12,7 +12,6 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 import usb.core
@@ -22,7 +21,7 @@ from ..core.errors import ConnectionClosed, ConnectionFailed, ProtocolError
 from ..core.log_throttle import RepeatedWarning
 from ..core.transport import PduLink, log_pdu
 from .framing import USB_PACKET_SIZE, NextLayer, UsbReassembler, unwrap_next_layer, usb_packets
-from .settings import PANASONIC_VENDOR_ID
+from .usb_settings import UsbDeviceInfo, UsbSettings
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -30,46 +29,9 @@ _T = TypeVar("_T")
 #: pyusb objects (devices, endpoints); pyusb ships no type information.
 type PyusbObject = Any
 
-PANASONIC_PBX_PRODUCT_ID: Final[int | None] = None
-"""USB product id of the KX-TDA's CTI port: unknown (no public source), so None matches any
-Panasonic device with a bulk endpoint pair. Read yours with ``lsusb`` and configure it."""
-
 #: A read returns after this long without data, so that close() is never kept waiting.
 READ_POLL_MS: Final = 200
 WRITE_TIMEOUT_MS: Final = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class UsbSettings:
-    """Which USB device to use."""
-
-    vendor_id: int = PANASONIC_VENDOR_ID
-    product_id: int | None = PANASONIC_PBX_PRODUCT_ID
-    #: Pick this device among several; bus and address change when it is replugged.
-    serial_number: str | None = None
-    bus: int | None = None
-    address: int | None = None
-    #: A pyusb backend object; None lets pyusb pick libusb.
-    backend: Any = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class UsbDeviceInfo:
-    """A USB device that may be a Panasonic PBX."""
-
-    vendor_id: int
-    product_id: int
-    bus: int | None
-    address: int | None
-    product: str | None = None
-    serial_number: str | None = None
-
-    @property
-    def identifier(self) -> str:
-        """A stable identifier: the serial number if the device has one, else bus/address."""
-        if self.serial_number:
-            return f"{self.vendor_id:04x}:{self.product_id:04x}:{self.serial_number}"
-        return f"{self.vendor_id:04x}:{self.product_id:04x}@{self.bus}-{self.address}"
 
 
 def _matching_devices(settings: UsbSettings) -> list[PyusbObject]:

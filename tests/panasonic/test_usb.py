@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import pytest
 import usb.core
@@ -14,6 +16,35 @@ from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig, UsbSetting
 from pbx_protocols.panasonic.framing import NextLayer, usb_packets
 from pbx_protocols.panasonic.simulator.usb import SIMULATED_PRODUCT_ID
 from tests.panasonic.conftest import EXTENSIONS, fast_policy, wait_until
+
+#: A LAN client connects (to a server that hangs up at once) and says whether pyusb loaded.
+LAN_CLIENT_PROBE = """
+import asyncio, sys
+from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig, UsbSettings
+
+async def main():
+    server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    PanasonicConfig(usb=UsbSettings())  # configuring USB loads nothing either
+    try:
+        await PanasonicClient(PanasonicConfig(host="127.0.0.1", port=port)).connect()
+    except Exception as err:
+        print(type(err).__name__)
+    server.close()
+    print("usb" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_a_lan_client_does_not_load_pyusb():
+    """pyusb adds about 1 MB to Home Assistant; a PBX on the LAN has no use for it."""
+    completed = subprocess.run(
+        [sys.executable, "-c", LAN_CLIENT_PROBE], capture_output=True, text=True, check=True
+    )
+    failure, loaded = completed.stdout.split()
+    assert failure in {"ConnectionClosed", "ConnectionFailed"}
+    assert loaded == "False"
 
 
 def usb_client(simulator, **options) -> PanasonicClient:

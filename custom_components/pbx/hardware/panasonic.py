@@ -40,7 +40,7 @@ from ..const import (
 from .base import HardwareSteps, HardwareType, async_load_stack
 
 if TYPE_CHECKING:
-    from pbx_protocols.panasonic.transport_usb import UsbDeviceInfo
+    from pbx_protocols.panasonic.usb_settings import UsbDeviceInfo
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _lan_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: floa
 
 def _usb_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
     from pbx_protocols.panasonic.client import PanasonicClient, PanasonicConfig
-    from pbx_protocols.panasonic.transport_usb import UsbSettings
+    from pbx_protocols.panasonic.usb_settings import UsbSettings
 
     settings = UsbSettings(
         vendor_id=data[CONF_USB_VENDOR_ID],
@@ -182,7 +182,8 @@ class PanasonicSteps(HardwareSteps):
         self, user_input: Mapping[str, Any], errors: dict[str, str]
     ) -> list[UsbDeviceInfo]:
         await async_load_stack(self.hass, _STACK)
-        from pbx_protocols.panasonic.transport_usb import UsbSettings, find_usb_devices
+        from pbx_protocols.panasonic.transport_usb import find_usb_devices
+        from pbx_protocols.panasonic.usb_settings import UsbSettings
 
         try:
             vendor = _parse_hex_id(user_input[CONF_USB_VENDOR_ID])
