@@ -138,7 +138,7 @@ class PanasonicClient(PbxClient):
         if self.config.open_link is not None:
             return await self.config.open_link()
         if self.config.usb is not None:
-            # pyusb (about 1 MB) loads for a USB link only; importing reads files: a thread.
+            # pyusb loads for a USB link only; importing reads files: in a worker thread.
             await asyncio.get_running_loop().run_in_executor(None, _load_usb_transport)
             from .transport_usb import UsbPduLink
 

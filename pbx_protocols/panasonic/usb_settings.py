@@ -1,7 +1,7 @@
 """Which USB device is the PBX, and what a USB device found looks like.
 
 Apart from :mod:`.transport_usb` so that configuring a client, or a LAN link, does not
-import pyusb: loading it adds about 1 MB to a process.
+import pyusb: ten modules and about 400 objects that a LAN link has no use for.
 """
 
 from __future__ import annotations
