@@ -92,6 +92,16 @@ OPERATIONS: dict[int, Operation] = {
 UNIVERSAL_FAILURE = 1
 
 
+def operation_type_names() -> set[str]:
+    """Every operation's argument and result type, and the universal failure's."""
+    names = {"UniversalFailure"}
+    for operation in OPERATIONS.values():
+        names.add(operation.argument)
+        if operation.result is not None:
+            names.add(operation.result)
+    return names
+
+
 def operation_name(code: int) -> str:
     """ECMA-285 name of an operation code, or ``operation<code>`` if unknown."""
     operation = OPERATIONS.get(code)

@@ -8,7 +8,13 @@ from typing import Any, ClassVar, Final
 
 from ..core.errors import ProtocolError
 from ..core.render import SafeRepr, int_text, json_value
-from .operations import EVENT_FAMILIES, OPERATIONS, Opcode, operation_name
+from .operations import (
+    EVENT_FAMILIES,
+    OPERATIONS,
+    Opcode,
+    operation_name,
+    operation_type_names,
+)
 from .values import decode_value, encode_value, to_json
 
 _LOGGER = logging.getLogger(__name__)
@@ -190,12 +196,7 @@ def decoded_type_names() -> set[str]:
 
     The envelope, each operation's argument and result, and the universal failure.
     """
-    names = {"ROSE-apdu", "UniversalFailure"}
-    for operation in OPERATIONS.values():
-        names.add(operation.argument)
-        if operation.result is not None:
-            names.add(operation.result)
-    return names
+    return {"ROSE-apdu", *operation_type_names()}
 
 
 def decode_rose(envelope: tuple[str, dict[str, Any]]) -> RosePdu:

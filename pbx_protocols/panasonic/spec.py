@@ -33,14 +33,41 @@ from asn1tools.codecs import ber, type_checker
 from asn1tools.version import __version__ as ASN1TOOLS_VERSION
 
 from ..core.disk_cache import cache_directory
+from .operations import operation_type_names
 
 _LOGGER = logging.getLogger(__name__)
 ASN1_DIRECTORY: Final = Path(__file__).with_name("asn1")
 
 #: Changes whenever what is pickled changes (e.g. the tolerant enumerations).
-_CACHE_FORMAT: Final = b"compiled-types-2"
+_CACHE_FORMAT: Final = b"compiled-types-3"
 #: One of asn1tools' compiled BER types (asn1tools ships no type information).
 type CompiledType = Any
+
+
+#: The types this library encodes and decodes by name, besides its operations' (see
+#: :func:`named_types`): the ACSE and ROSE envelopes, ACSE's user information, KME's login.
+ENVELOPE_TYPE_NAMES: Final = frozenset(
+    {
+        "ACSE-apdu",
+        "AARQ-apdu",
+        "AARE-apdu",
+        "RLRQ-apdu",
+        "RLRE-apdu",
+        "ABRT-apdu",
+        "ACSEUserInformationForCSTA",
+        "KmeSenderAuthentication",
+        "ROSE-apdu",
+    }
+)
+
+
+def named_types() -> frozenset[str]:
+    """The types kept after compiling: each is compiled with the types it is made of.
+
+    asn1tools compiles a referenced type into every type that refers to it, so the
+    specification's other types, kept on their own as well, only took memory (0.7 MB).
+    """
+    return ENVELOPE_TYPE_NAMES | operation_type_names()
 
 
 def _sources() -> list[Path]:
@@ -193,7 +220,10 @@ def _unpickled(pickled: BinaryIO) -> dict[str, CompiledType] | None:
 def _compile() -> dict[str, CompiledType]:
     # asn1tools' package (its compiler) loads here, and only here (see lazy_asn1tools).
     compiled = asn1tools.compile_files([str(p) for p in _sources()], codec="ber")
-    types = _tolerate_unknown_enumerations(dict(compiled.types))
+    named = named_types()
+    types = _tolerate_unknown_enumerations(
+        {name: compiled_type for name, compiled_type in compiled.types.items() if name in named}
+    )
     for compiled_type in types.values():
         # Nothing here checks constraints (asn1tools' encode and decode do not by default),
         # and their checkers are a quarter of the compiled objects: 0.85 MB in memory.
