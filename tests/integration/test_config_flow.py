@@ -11,6 +11,7 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.importlib import DATA_IMPORT_CACHE
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pbx.const import (
@@ -163,6 +164,15 @@ async def test_usb(hass: HomeAssistant, simulator, libusb):
     await hass.async_block_till_done()
     assert hass.states.get("sensor.extension_104_line").state == "idle"
     await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_the_usb_step_loads_pyusb_in_the_import_executor(
+    hass: HomeAssistant, simulator, libusb
+):
+    """Not on the event loop: a LAN client no longer imports the USB link beforehand."""
+    form = await start(hass, "panasonic_usb")
+    await hass.config_entries.flow.async_configure(form["flow_id"], {"usb_vendor_id": "04da"})
+    assert "pbx_protocols.panasonic.transport_usb" in hass.data[DATA_IMPORT_CACHE]
 
 
 async def test_usb_without_libusb(hass: HomeAssistant, simulator):

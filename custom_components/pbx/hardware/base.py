@@ -68,7 +68,9 @@ class HardwareType:
 
 
 async def async_load_stack(hass: HomeAssistant, stack: str) -> None:
-    """Import a library stack (:attr:`HardwareType.stack`) in an executor, once.
+    """Import a library stack (:attr:`HardwareType.stack`, or the part a step needs), once.
+
+    In Home Assistant's import executor: importing reads files.
 
     What a stack computes once and keeps on disk (the compiled ASN.1 types) goes to Home
     Assistant's cache directory: unlike the home directory, it survives the container being

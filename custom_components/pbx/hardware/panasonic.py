@@ -70,6 +70,8 @@ LOGIN_SCHEMA = probatio.Schema(
 
 #: The stack; the functions below import from it once it is loaded.
 _STACK: Final = "pbx_protocols.panasonic.client"
+#: What the USB step needs to list devices: the USB link's module (it loads pyusb).
+_USB_TRANSPORT: Final = "pbx_protocols.panasonic.transport_usb"
 
 
 def _lan_client(hass: HomeAssistant, data: Mapping[str, Any], link_timeout: float) -> PbxClient:
@@ -181,7 +183,7 @@ class PanasonicSteps(HardwareSteps):
     async def _async_scan_usb(
         self, user_input: Mapping[str, Any], errors: dict[str, str]
     ) -> list[UsbDeviceInfo]:
-        await async_load_stack(self.hass, _STACK)
+        await async_load_stack(self.hass, _USB_TRANSPORT)
         from pbx_protocols.panasonic.transport_usb import find_usb_devices
         from pbx_protocols.panasonic.usb_settings import UsbSettings
 
