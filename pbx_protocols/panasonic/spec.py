@@ -200,11 +200,11 @@ def _load_or_compile() -> dict[str, CompiledType]:
             return types
     pickled = _compile_in_child()
     types = None if pickled is None else _unpickled(io.BytesIO(pickled))
-    if pickled is None or types is None:
+    if types is None:  # no child, or it failed: compile here
         types = _compile()
-        pickled = pickle.dumps(types, protocol=pickle.HIGHEST_PROTOCOL)
-    if path is not None:
-        _write_cache(path, pickled)
+        pickled = None
+    if path is not None:  # pickled here only if there is a cache to write it to
+        _write_cache(path, pickled or pickle.dumps(types, protocol=pickle.HIGHEST_PROTOCOL))
     return types
 
 
