@@ -14,6 +14,7 @@ Tests and ``script/fuzz`` check that both agree wherever this decoder answers.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from asn1tools.codecs import ber
@@ -64,75 +65,136 @@ class _Member:
         self.optional: bool = bool(member.optional)
         self.has_default: bool = bool(member.has_default())
 
+    def shape(self) -> tuple[str, bool, _Node]:
+        """What the generated SEQUENCE depends on of this member."""
+        return (self.name, self.optional, self.node)
+
+
+#: What makes two decoders the same: their kind, tags and parts (child nodes by identity).
+type _Shape = tuple[object, ...]
+
 
 class _Compiler:
-    """Builds decoders from asn1tools' compiled BER types (each type once; cycles allowed)."""
+    """Builds decoders from asn1tools' compiled BER types; equal ones are built once.
+
+    asn1tools compiles a referenced type into every type that refers to it: the CSTA
+    specification's 33 named types hold 1,277 type objects as compiled, most of them copies
+    of a few dozen (device identifiers, call identifiers). Decoders are shared by shape
+    (what they decode and how, children by identity, built first): 285 of them.
+    A type reached again while it is still being built (recursion) keeps its own node, which
+    the members that reached it read at each call.
+    """
 
     def __init__(self, max_identifier: int) -> None:
-        self._nodes: dict[int, _Node] = {}
         self._max_identifier = max_identifier
+        #: Nodes by asn1tools type; those still being built, and those reached meanwhile.
+        self._nodes: dict[int, _Node] = {}
+        self._in_progress: set[int] = set()
+        self._reentered: set[int] = set()
+        #: Finished nodes by shape.
+        self._shared: dict[_Shape, _Node] = {}
+        self._tag_sets: dict[TagKey, frozenset[TagKey]] = {}
 
     def node(self, kind: Any) -> _Node:  # noqa: ANN401  # asn1tools types are untyped
         """The decoder of an asn1tools type."""
-        existing = self._nodes.get(id(kind))
+        key = id(kind)
+        existing = self._nodes.get(key)
         if existing is not None:
+            if key in self._in_progress:
+                self._reentered.add(key)
             return existing
-        node = self._nodes[id(kind)] = _Node()
-        self._build(kind, node)
+        placeholder = self._nodes[key] = _Node()
+        self._in_progress.add(key)
+        try:
+            built = self._build(kind, placeholder)
+        finally:
+            self._in_progress.discard(key)
+        if built is not placeholder and key in self._reentered:
+            # Members already hold the placeholder: it becomes the decoder.
+            placeholder.tags, placeholder.content = built.tags, built.content
+            built = placeholder
+        self._nodes[key] = built
+        return built
+
+    def _made(
+        self, shape: _Shape, tags: frozenset[TagKey] | None, make: Callable[[], ContentDecoder]
+    ) -> _Node:
+        """The node of ``shape``: the shared one, or a new one whose content ``make()`` builds."""
+        node = self._shared.get(shape)
+        if node is None:
+            node = self._shared[shape] = _Node()
+            node.tags, node.content = tags, make()
         return node
 
-    def _build(self, kind: Any, node: _Node) -> None:  # noqa: ANN401
+    def _tags(self, tag: bytes) -> frozenset[TagKey]:
+        key = tag_key(tag)
+        tags = self._tag_sets.get(key)
+        if tags is None:
+            tags = self._tag_sets[key] = frozenset({key})
+        return tags
+
+    def _build(self, kind: Any, placeholder: _Node) -> _Node:  # noqa: ANN401
         if isinstance(kind, ber.Recursive):
             if kind.inner is None:
                 raise FallBack  # not resolved by asn1tools: leave this type to it
-            inner = self.node(kind.inner)
-            node.tags, node.content = inner.tags, inner.content
-            return
+            if id(kind.inner) in self._in_progress:  # asn1tools decodes this recursion
+                return self._made(("unsupported", None), frozenset(), lambda: _unsupported)
+            return self.node(kind.inner)
         if isinstance(kind, ber.Choice):
-            self._choice(kind, node)
-            return
+            return self._choice(kind)
         if isinstance(kind, ber.Any):
-            node.tags = None
-            node.content = _any
-            return
-        node.tags = frozenset({tag_key(kind.tag)})
+            return self._made(("any",), None, lambda: _any)
+        # Known before the content: a member that reaches this type again reads its tags.
+        tags = placeholder.tags = self._tags(kind.tag)
         if isinstance(kind, ber.ExplicitTag):
-            node.content = generated_explicit(self.node(kind.inner))
-        elif isinstance(kind, ber.MembersType):
-            if isinstance(kind, ber.Set):
-                return  # any member order is valid in a SET: asn1tools' business
-            root = [_Member(member, self.node(member)) for member in kind.root_members]
-            additions = [
-                _Member(member, self.node(member)) for member in ber.flatten(kind.additions or [])
-            ]
-            if not any(member.has_default for member in (*root, *additions)):
-                # The specification has no DEFAULT members; asn1tools fills them in otherwise.
-                node.content = generated_sequence(root, additions)
-        elif isinstance(kind, ber.ArrayType):
-            node.content = _sequence_of(self.node(kind.element_type))
-        elif isinstance(kind, ber.ObjectIdentifier):
-            node.content = _object_identifier(self._max_identifier)
-        else:
-            node.content = _primitive(kind)
+            inner = self.node(kind.inner)
+            return self._made(("explicit", tags, inner), tags, lambda: generated_explicit(inner))
+        if isinstance(kind, ber.MembersType):
+            return self._members(kind, tags)
+        if isinstance(kind, ber.ArrayType):
+            element = self.node(kind.element_type)
+            return self._made(("array", tags, element), tags, lambda: _sequence_of(element))
+        if isinstance(kind, ber.ObjectIdentifier):
+            limit = self._max_identifier
+            return self._made(("oid", tags), tags, lambda: _object_identifier(limit))
+        return self._made(_primitive_shape(kind, tags), tags, lambda: _primitive(kind))
 
-    def _choice(self, kind: Any, node: _Node) -> None:  # noqa: ANN401
+    def _members(self, kind: Any, tags: frozenset[TagKey]) -> _Node:  # noqa: ANN401
+        if isinstance(kind, ber.Set):
+            # Any member order is valid in a SET: asn1tools' business.
+            return self._made(("unsupported", tags), tags, lambda: _unsupported)
+        root = [_Member(member, self.node(member)) for member in kind.root_members]
+        additions = [
+            _Member(member, self.node(member)) for member in ber.flatten(kind.additions or [])
+        ]
+        if any(member.has_default for member in (*root, *additions)):
+            # The specification has no DEFAULT members; asn1tools fills them in otherwise.
+            return self._made(("unsupported", tags), tags, lambda: _unsupported)
+        shape = ("sequence", tags, *map(_Member.shape, root), "...", *map(_Member.shape, additions))
+        return self._made(shape, tags, lambda: generated_sequence(root, additions))
+
+    def _choice(self, kind: Any) -> _Node:  # noqa: ANN401
         table: dict[TagKey, tuple[str, _Node]] = {
             tag_key(tag): (member.name, self.node(member))
             for tag, member in kind.tag_to_member.items()
         }
         extensible = bool(kind.has_extension_marker)
-        node.tags = None if extensible else frozenset(table)
+        shape = ("choice", extensible, *((tag, *chosen) for tag, chosen in table.items()))
+        tags = None if extensible else frozenset(table)
+        return self._made(shape, tags, lambda: _choice_content(table, extensible=extensible))
 
-        def content(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
-            chosen = table.get(tag)
-            if chosen is None:
-                if extensible:
-                    return (None, None)  # what asn1tools makes of an unknown alternative
-                raise FallBack
-            name, member = chosen
-            return (name, member.content(data, element, start, end, tag))
 
-        node.content = content
+def _choice_content(table: dict[TagKey, tuple[str, _Node]], *, extensible: bool) -> ContentDecoder:
+    def content(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
+        chosen = table.get(tag)
+        if chosen is None:
+            if extensible:
+                return (None, None)  # what asn1tools makes of an unknown alternative
+            raise FallBack
+        name, member = chosen
+        return (name, member.content(data, element, start, end, tag))
+
+    return content
 
 
 def _any(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
@@ -149,6 +211,22 @@ def _sequence_of(element_node: _Node) -> ContentDecoder:
         return items
 
     return content
+
+
+def _primitive_shape(kind: Any, tags: frozenset[TagKey]) -> _Shape:  # noqa: ANN401
+    """What :func:`_primitive`'s decoder of ``kind`` depends on (in its order of tests)."""
+    if isinstance(kind, ber.Integer):
+        return ("integer", tags)
+    if isinstance(kind, ber.Enumerated):
+        return ("enumerated", tags, *_enumerated_rules(kind), *kind.value_to_data.items())
+    if isinstance(kind, ber.OctetString):
+        return ("octets", tags)
+    if isinstance(kind, ber.StringType):
+        return ("text", tags, kind.ENCODING)
+    for simple in (ber.BitString, ber.Null, ber.Boolean):
+        if isinstance(kind, simple):
+            return (simple, tags)
+    return ("delegated", id(kind))  # asn1tools' own method of this very type
 
 
 def _primitive(kind: Any) -> ContentDecoder:  # noqa: ANN401  # asn1tools type
@@ -233,12 +311,19 @@ def _object_identifier(max_length: int) -> ContentDecoder:
     return content
 
 
+def _enumerated_rules(kind: Any) -> tuple[bool, bool]:  # noqa: ANN401  # asn1tools type
+    """Whether an ENUMERATED keeps unknown values as numbers, and whether it is extensible.
+
+    The specification's tolerant ENUMERATED keeps unknown values as numbers; a plain one
+    decodes them to None if it is extensible, else asn1tools raises its error.
+    """
+    tolerant = type(kind).decode_content is not ber.Enumerated.decode_content
+    return tolerant, bool(getattr(kind, "has_extension_marker", False))
+
+
 def _enumerated(kind: Any) -> ContentDecoder:  # noqa: ANN401  # asn1tools type
     names: dict[int, Asn1Value] = kind.value_to_data
-    # The specification's tolerant ENUMERATED keeps unknown values as numbers; a plain one
-    # decodes them to None if it is extensible, else asn1tools raises its error.
-    tolerant = type(kind).decode_content is not ber.Enumerated.decode_content
-    extensible = bool(getattr(kind, "has_extension_marker", False))
+    tolerant, extensible = _enumerated_rules(kind)
 
     def content(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
         value = int.from_bytes(data[start:end], signed=True)
@@ -259,7 +344,7 @@ class FastDecoder:
     def __init__(self, specification: Any, *, max_identifier: int) -> None:  # noqa: ANN401
         """``max_identifier``: longest OBJECT IDENTIFIER (content bytes) decoded here."""
         self._types = specification.types
-        self._compiler = _Compiler(max_identifier)
+        self._max_identifier = max_identifier
         self._roots: dict[str, _Node | None] = {}
         # Decoders may be built in a worker thread (prepare) while a loop decodes: one
         # builder at a time, and a root is published only when all of it is built.
@@ -269,16 +354,24 @@ class FastDecoder:
         """Whether the decoder of ``type_name`` is built."""
         return type_name in self._roots
 
-    def prepare(self, type_name: str) -> None:
-        """Build the decoder of ``type_name`` now (an event report's takes tens of ms)."""
-        if type_name not in self._roots:
-            self._root(type_name)
+    def prepare(self, type_names: Iterable[str]) -> None:
+        """Build the decoders of ``type_names`` now (an event report's takes tens of ms).
+
+        Types prepared together share what they have in common; the compiler's tables are
+        dropped afterwards.
+        """
+        with self._building:
+            compiler = _Compiler(self._max_identifier)
+            for type_name in type_names:
+                if type_name not in self._roots:
+                    self._roots[type_name] = self._built(compiler, type_name)
 
     def decode(self, type_name: str, data: bytes) -> Asn1Value:
         """Decode ``data`` as ``type_name``; raise FallBack for anything left to asn1tools."""
         root = self._roots.get(type_name, _MISSING)
         if root is _MISSING:
-            root = self._root(type_name)
+            self.prepare((type_name,))
+            root = self._roots[type_name]
         if root is None:
             raise FallBack
         try:
@@ -289,16 +382,11 @@ class FastDecoder:
             raise FallBack
         return value
 
-    def _root(self, type_name: str) -> _Node | None:
-        with self._building:
-            if type_name in self._roots:  # built meanwhile by another thread
-                return self._roots[type_name]
-            try:
-                root: _Node | None = self._compiler.node(self._types[type_name]._type)  # noqa: SLF001
-            except FallBack:
-                root = None
-            self._roots[type_name] = root
-            return root
+    def _built(self, compiler: _Compiler, type_name: str) -> _Node | None:
+        try:
+            return compiler.node(self._types[type_name]._type)  # noqa: SLF001
+        except FallBack:
+            return None
 
 
 _MISSING: Final = _Node()

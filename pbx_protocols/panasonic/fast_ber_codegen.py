@@ -15,7 +15,8 @@ decoders are variables of the function's namespace), never from received bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 from types import CodeType
 from typing import Any, Protocol
 
@@ -76,42 +77,61 @@ def generated_sequence(
     member, or bytes left after the last member it knows (out of order, unknown extensions).
     """
     namespace: dict[str, Any] = {"FallBack": FallBack, "read_header": read_header}
+    members = [(member, True) for member in root] + [(member, False) for member in additions]
+    layout: list[tuple[str, bool]] = []
+    for index, (member, in_root) in enumerate(members):
+        node, name, tag = _variables(index)
+        namespace[node] = member.node
+        namespace[name] = member.name
+        # The node's decoder is read at each call: nested SEQUENCEs get theirs afterwards.
+        layout.append((_matches(member.node.tags, tag, namespace), in_root and not member.optional))
+    return _defined(("sequence", *layout), _sequence_source, namespace)
+
+
+def _sequence_source(layout: tuple[Any, ...]) -> str:
+    """The source of a SEQUENCE's decoder: per member, its match test and if it is mandatory."""
     lines = ["def content(data, element, start, end, tag):", "    values = {}", "    p = start"]
     lines.append(_HEADER.format(indent="    "))
-    members = [(member, True) for member in root] + [(member, False) for member in additions]
-    for index, (member, in_root) in enumerate(members):
-        node = f"node_{index}"
-        namespace[node] = member.node
-        lines.append(f"    if {_matches(member.node.tags, index, namespace)}:")
-        # The node's decoder is read at each call: nested SEQUENCEs get theirs afterwards.
-        namespace[f"name_{index}"] = member.name
-        lines.append(f"        values[name_{index}] = {node}.content(data, p, s, e, t)")
+    for index, (condition, mandatory) in enumerate(layout[1:]):
+        node, name, _ = _variables(index)
+        lines.append(f"    if {condition}:")
+        lines.append(f"        values[{name}] = {node}.content(data, p, s, e, t)")
         lines.append("        p = e")
         lines.append(_HEADER.format(indent="        "))
-        if in_root and not member.optional:
+        if mandatory:
             lines.append("    else:")
             lines.append("        raise FallBack  # a mandatory member is missing")
     lines.append("    if t is not None:")
     lines.append("        raise FallBack  # members out of order, or unknown extensions")
     lines.append("    return values")
-    return _defined("\n".join(lines), "<fast BER sequence>", namespace)
+    return "\n".join(lines)
 
 
-def _matches(tags: frozenset[TagKey] | None, index: int, namespace: dict[str, Any]) -> str:
-    """The condition that the element read (``t``) is this member."""
+@cache
+def _variables(index: int) -> tuple[str, str, str]:
+    """The names of member ``index``'s decoder, name and tags (one string each, shared)."""
+    return f"node_{index}", f"name_{index}", f"tag_{index}"
+
+
+def _matches(tags: frozenset[TagKey] | None, variable: str, namespace: dict[str, Any]) -> str:
+    """The condition that the element read (``t``) is this member (its tags in ``variable``)."""
     if tags is None:  # ANY, an extensible CHOICE: whatever comes next
         return "t is not None"
     if len(tags) == 1:
-        (only,) = tags
-        namespace[f"tag_{index}"] = only
-        return f"t == tag_{index}"
-    namespace[f"tags_{index}"] = tags
-    return f"t in tags_{index}"
+        (namespace[variable],) = tags
+        return f"t == {variable}"
+    namespace[variable] = tags
+    return f"t in {variable}"
 
 
 def generated_explicit(inner: DecoderNode) -> ContentDecoder:
     """The content decoder of an explicit tag around ``inner``: exactly one element."""
     namespace: dict[str, Any] = {"FallBack": FallBack, "read_header": read_header, "inner": inner}
+    return _defined(("explicit",), _explicit_source, namespace)
+
+
+def _explicit_source(layout: tuple[Any, ...]) -> str:
+    """The source of an explicit tag's decoder (one for all of them)."""
     lines = ["def content(data, element, start, end, tag):", "    p = start"]
     lines.append(_HEADER.format(indent="    "))
     lines.append("    if t is None or e != end:")
@@ -120,19 +140,21 @@ def generated_explicit(inner: DecoderNode) -> ContentDecoder:
     lines.append("    if tags is not None and t not in tags:")
     lines.append("        raise FallBack")
     lines.append("    return inner.content(data, p, s, e, t)")
-    return _defined("\n".join(lines), "<fast BER explicit tag>", namespace)
+    return "\n".join(lines)
 
 
-#: Compiled sources: names, tags and decoders are in each function's namespace, so types of
-#: the same shape share their code (and the first decode compiles only a few).
-_compiled: dict[str, CodeType] = {}
+#: Compiled code by layout: names, tags and decoders are in each function's namespace, so
+#: types of the same layout share their code (and the first decode compiles only a few).
+_compiled: dict[tuple[Any, ...], CodeType] = {}
 
 
-def _defined(source: str, filename: str, namespace: dict[str, Any]) -> ContentDecoder:
-    """Run ``source`` (which defines ``content``) in ``namespace``; return ``content``."""
-    code = _compiled.get(source)
+def _defined(
+    layout: tuple[Any, ...], source: Callable[[tuple[Any, ...]], str], namespace: dict[str, Any]
+) -> ContentDecoder:
+    """Run the code of ``layout`` (its ``source`` defines ``content``) in ``namespace``."""
+    code = _compiled.get(layout)
     if code is None:
-        code = _compiled[source] = compile(source, filename, "exec")
+        code = _compiled[layout] = compile(source(layout), f"<fast BER {layout[0]}>", "exec")
     exec(code, namespace)
     decoder: ContentDecoder = namespace["content"]
     return decoder

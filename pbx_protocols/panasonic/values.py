@@ -43,9 +43,7 @@ def fast_decoder() -> FastDecoder:
 
 def prepare_decoders(type_names: Iterable[str]) -> None:
     """Load the specification and build the fast decoders of these types (blocking)."""
-    decoder = fast_decoder()
-    for type_name in sorted(type_names):
-        decoder.prepare(type_name)
+    fast_decoder().prepare(sorted(type_names))
 
 
 _fast_path = True
