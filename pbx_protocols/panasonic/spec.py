@@ -34,12 +34,13 @@ from asn1tools.version import __version__ as ASN1TOOLS_VERSION
 
 from ..core.disk_cache import cache_directory
 from .operations import operation_type_names
+from .shared_parts import share_equal_parts
 
 _LOGGER = logging.getLogger(__name__)
 ASN1_DIRECTORY: Final = Path(__file__).with_name("asn1")
 
 #: Changes whenever what is pickled changes (e.g. the tolerant enumerations).
-_CACHE_FORMAT: Final = b"compiled-types-3"
+_CACHE_FORMAT: Final = b"compiled-types-4"
 #: One of asn1tools' compiled BER types (asn1tools ships no type information).
 type CompiledType = Any
 
@@ -218,6 +219,12 @@ def _unpickled(pickled: BinaryIO) -> dict[str, CompiledType] | None:
 
 
 def _compile() -> dict[str, CompiledType]:
+    """The kept types, equal parts shared (pickled once, loaded once: 0.84 -> 0.36 MB)."""
+    return share_equal_parts(compiled_types())
+
+
+def compiled_types() -> dict[str, CompiledType]:
+    """The kept types as asn1tools compiles them (each part its own object), made tolerant."""
     # asn1tools' package (its compiler) loads here, and only here (see lazy_asn1tools).
     compiled = asn1tools.compile_files([str(p) for p in _sources()], codec="ber")
     named = named_types()
