@@ -11,8 +11,10 @@ queued together to come as one):
   in full.
 - ``none``: no client; only Home Assistant's CPU is measured (nothing to time arrivals by).
 
-Either way an arrival is (call id, kind, when the state was written): the event entity's
-``state_changed`` time, which is its state's last-updated time.
+Either way an arrival is (call id, kind, when the state was written): the extension's line
+sensor turning to ``ringing`` (the call's id in its attributes) or back to ``idle`` (the id
+it had), at its ``state_changed`` time, which is its state's last-changed time. The line
+sensor, not the call event entity: at office scale those start disabled.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from typing import Any, Final
 
 from demo.hass_api import HomeAssistantApi, Json
 
-#: Event entity event types for the two kinds of report the far end sends.
-KINDS: Final = {"incoming_call": "ringing", "missed": "missed"}
+#: Line states for the two kinds of report the far end sends (ringing, the call given up).
+KINDS: Final = {"ringing": "ringing", "idle": "missed"}
 FOLLOWERS: Final = ("entities", "state-changed", "none")
 
 #: (call id, kind, time the state was written).
@@ -52,7 +54,7 @@ class Follower:
             self._queue = asyncio.Queue()  # nothing arrives
 
     def arrivals(self) -> list[Arrival]:
-        """The event entities' events that arrived since the last call."""
+        """The line sensors' changes that arrived since the last call."""
         assert self._queue is not None, "start() first"
         found: list[Arrival] = []
         while not self._queue.empty():
@@ -73,13 +75,17 @@ class Follower:
         found = []
         for entity_id, diff in message.get("c", {}).items():
             attributes = self._attributes.setdefault(entity_id, {})
+            call_before = attributes.get("call_id")
             added = diff.get("+", {})
             attributes.update(added.get("a", {}))
             for key in diff.get("-", {}).get("a", []):
                 attributes.pop(key, None)
-            # A new state carries "lc"; an update of the same state only "lu".
-            written = added.get("lc", added.get("lu"))
-            arrival = _arrival(entity_id, attributes, written)
+            # A new state carries "s" and "lc"; an update of the same state neither.
+            if "s" not in added:
+                continue
+            arrival = _arrival(
+                entity_id, added["s"], attributes.get("call_id"), call_before, added.get("lc")
+            )
             if arrival is not None:
                 found.append(arrival)
         return found
@@ -87,14 +93,28 @@ class Follower:
 
 def _from_state_changed(event: Json) -> list[Arrival]:
     new = event["data"].get("new_state") or {}
+    old = event["data"].get("old_state") or {}
+    if new.get("state") == old.get("state"):
+        return []
     written = datetime.fromisoformat(event["time_fired"]).timestamp()
-    arrival = _arrival(new.get("entity_id", ""), new.get("attributes", {}), written)
+    call_now = new.get("attributes", {}).get("call_id")
+    call_before = old.get("attributes", {}).get("call_id")
+    arrival = _arrival(new.get("entity_id", ""), new.get("state"), call_now, call_before, written)
     return [arrival] if arrival is not None else []
 
 
-def _arrival(entity_id: str, attributes: dict[str, Any], written: float | None) -> Arrival | None:
-    kind = KINDS.get(attributes.get("event_type", ""))
-    call_id = attributes.get("call_id")
-    if not entity_id.startswith("event.") or kind is None or not call_id or written is None:
+def _arrival(
+    entity_id: str,
+    state: str | None,
+    call_now: str | None,
+    call_before: str | None,
+    written: float | None,
+) -> Arrival | None:
+    """A line sensor's new state as an arrival: ringing with a call, idle after one."""
+    if not entity_id.startswith("sensor.") or not entity_id.endswith("_line") or written is None:
+        return None
+    kind = KINDS.get(state or "")
+    call_id = call_now if kind == "ringing" else call_before
+    if kind is None or not call_id:
         return None
     return (call_id, kind, written)

@@ -15,9 +15,10 @@ For each number of extensions, a fresh ``hass`` process is configured the demo's
   by the extensions; after all sizes, that growth split into a fixed part and a part per
   added extension (``memory_fixed_mb``, ``memory_kb_per_added_extension``);
 - per rate: ``p50_ms``/``p99_ms``/``max_ms`` from a report leaving the PBX to the
-  ``state_changed`` of the extension's event entity (its ``time_fired``; both clocks are
-  this machine's), ``lag_growth_ms``, ``gc_full_collections`` and ``gc_longest_ms``: Home
-  Assistant's full garbage collections meanwhile, which hold its event loop for tenths of
+  ``state_changed`` of the extension's line sensor (its ``time_fired``; both clocks are
+  this machine's; the call event entities start disabled above 100 extensions),
+  ``lag_growth_ms``, ``gc_full_collections`` and ``gc_longest_ms``: Home Assistant's full
+  garbage collections meanwhile, which hold its event loop for tenths of
   a second (:mod:`benchmarks.gc_passes`), and ``cpu_ms_per_report``: Home Assistant's CPU
   time per report beyond what it spends idle, counted until its recorder has committed what
   the reports queued. One WebSocket client follows every state change,

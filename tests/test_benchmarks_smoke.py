@@ -74,9 +74,15 @@ def test_the_reference_integration_has_the_entity_model_of_pbx():
     from benchmarks.reference_integration.pbx_reference import calls, event, sensor
     from custom_components.pbx import event as pbx_event
     from custom_components.pbx import sensor as pbx_sensor
-    from custom_components.pbx.const import EVENT_CALL, EVENT_TYPES, LINE_STATES
+    from custom_components.pbx.const import (
+        CALL_EVENT_ENTITIES_ENABLED_UP_TO,
+        EVENT_CALL,
+        EVENT_TYPES,
+        LINE_STATES,
+    )
 
     assert sensor.LINE_STATES == LINE_STATES
+    assert event.CALL_EVENT_ENTITIES_ENABLED_UP_TO == CALL_EVENT_ENTITIES_ENABLED_UP_TO
     # what the advice leaves out of the recorder, for each of the two
     assert calls.EVENT_CALL == REFERENCE_EVENT_TYPE
     assert EVENT_CALL == PBX_EVENT_TYPE
@@ -165,23 +171,29 @@ def test_nbx_benchmark():
     assert naive["voice_frames_seen"] > 0
 
 
-def test_the_dashboard_follower_reads_events_from_compressed_diffs():
+def test_the_dashboard_follower_reads_line_changes_from_compressed_diffs():
     """As the frontend: all states, then diffs that carry only what changed."""
     from benchmarks.ha_followers import Follower
 
     follower = Follower("entities")
-    event = "event.extension_101_call"
-    added = {"a": {event: {"s": "unknown", "a": {"event_type": None}, "lc": 1.0}}}
+    line = "sensor.extension_101_line"
+    added = {"a": {line: {"s": "idle", "a": {"call_id": None, "caller": None}, "lc": 1.0}}}
     assert follower.parse(added) == []
-    ringing = {"s": "t1", "a": {"event_type": "incoming_call", "call_id": "c1"}, "lc": 2.0}
-    assert follower.parse({"c": {event: {"+": ringing}}}) == [("c1", "ringing", 2.0)]
-    # Same event type again: the diff leaves it out, the kept attributes still know it.
-    again = {"s": "t2", "a": {"call_id": "c2"}, "lc": 3.0}
-    assert follower.parse({"c": {event: {"+": again}}}) == [("c2", "ringing", 3.0)]
-    line = {"sensor.extension_101_line": {"+": {"s": "idle", "lc": 4.0}}}
-    assert follower.parse({"c": line}) == []
-    new_state = {"entity_id": event, "attributes": {"event_type": "missed", "call_id": "c3"}}
-    state_changed = {"time_fired": "2026-12-03T10:00:00+00:00", "data": {"new_state": new_state}}
+    ringing = {"s": "ringing", "a": {"call_id": "c1", "caller": "0301234567"}, "lc": 2.0}
+    assert follower.parse({"c": {line: {"+": ringing}}}) == [("c1", "ringing", 2.0)]
+    # An attribute changes, the state does not: no arrival.
+    assert follower.parse({"c": {line: {"+": {"a": {"active_calls": 1}, "lu": 2.5}}}}) == []
+    # Idle again: the call given up is the one the line had (the diff says call_id None).
+    idle = {"s": "idle", "a": {"call_id": None, "caller": None}, "lc": 3.0}
+    assert follower.parse({"c": {line: {"+": idle}}}) == [("c1", "missed", 3.0)]
+    event = {"event.extension_101_call": {"+": {"s": "t1", "a": {"call_id": "c2"}, "lc": 4.0}}}
+    assert follower.parse({"c": event}) == []
+    old_state = {"entity_id": line, "state": "ringing", "attributes": {"call_id": "c3"}}
+    new_state = {"entity_id": line, "state": "idle", "attributes": {"call_id": None}}
+    state_changed = {
+        "time_fired": "2026-12-03T10:00:00+00:00",
+        "data": {"old_state": old_state, "new_state": new_state},
+    }
     [(call_id, kind, _)] = Follower("state-changed").parse(state_changed)
     assert (call_id, kind) == ("c3", "missed")
 

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from pbx_protocols.core.model import CallEvent, CallEventKind
 
 from . import PbxConfigEntry
-from .const import EVENT_TYPES
+from .const import CALL_EVENT_ENTITIES_ENABLED_UP_TO, EVENT_TYPES
 from .entity import PbxExtensionEventsEntity, add_extension_entities
 from .hub import PbxHub
 from .wording import async_load_wording
@@ -47,6 +47,9 @@ class ExtensionCallEvent(PbxExtensionEventsEntity, EventEntity):
     def __init__(self, hub: PbxHub, number: str, *, icons: dict[str, str]) -> None:
         super().__init__(hub, number, "call")
         self._icons = icons
+        # Read once, when Home Assistant first registers the entity.
+        office = hub.shown_extension_count > CALL_EVENT_ENTITIES_ENABLED_UP_TO
+        self._attr_entity_registry_enabled_default = not office
 
     async def async_added_to_hass(self) -> None:
         """Follow the extension's calls (and its availability)."""

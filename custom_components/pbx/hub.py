@@ -125,6 +125,11 @@ class PbxHub:
         numbers = self.client.extension_numbers
         return [n for n in numbers if n in self._chosen] if self._chosen else numbers
 
+    @property
+    def shown_extension_count(self) -> int:
+        """How many extensions are shown (or chosen to be), in constant time."""
+        return len(self._chosen) if self._chosen else len(self.client.tracker)
+
     def is_shown(self, number: str) -> bool:
         """Whether an extension is shown (a constant-time check, for every event)."""
         if self._chosen:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import tracemalloc
+from collections.abc import AsyncIterator
 from unittest.mock import patch
 
 import pytest
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.pbx.const import DOMAIN
 from custom_components.pbx.event import ExtensionCallEvent
 from pbx_protocols.panasonic import codec
 from pbx_protocols.panasonic.simulator import SimulatorConfig
@@ -20,6 +24,23 @@ NUMBERS = tuple(str(n) for n in range(200, 500))
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     return SimulatorConfig(port=0, extensions=NUMBERS, keepalive_interval=60.0)
+
+
+@pytest.fixture
+async def loaded_entry(hass: HomeAssistant, entry) -> AsyncIterator[MockConfigEntry]:
+    """The entry, with 200's call event entity enabled (at this size they start disabled)."""
+    entry.add_to_hass(hass)
+    er.async_get(hass).async_get_or_create(
+        "event",
+        DOMAIN,
+        f"{entry.entry_id}_200_call",
+        config_entry=entry,
+        suggested_object_id="extension_200_call",
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_an_event_report_writes_only_what_it_changed(

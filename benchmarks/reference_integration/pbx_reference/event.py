@@ -8,7 +8,7 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import ReferenceConfigEntry, extension_numbers
+from . import CONF_EXTENSIONS, ReferenceConfigEntry, extension_numbers
 from .entity import ReferenceExtensionEntity
 
 CALL_EVENT_TYPES: Final = [
@@ -26,6 +26,9 @@ CALL_EVENT_TYPES: Final = [
     "call_request",
 ]
 ICONS: Final = {"incoming_call": "mdi:phone-incoming", "missed": "mdi:phone-missed"}
+#: As ``pbx``'s: above this many extensions the call event entities start disabled (a test
+#: pins the two).
+CALL_EVENT_ENTITIES_ENABLED_UP_TO: Final = 100
 UNRECORDED_CALL_ATTRIBUTES: Final = frozenset(
     {"call_id", "caller", "called", "peer", "direction", "icon"}
 )
@@ -49,6 +52,8 @@ class ReferenceCall(ReferenceExtensionEntity, EventEntity):
 
     def __init__(self, hass: HomeAssistant, entry: ReferenceConfigEntry, number: str) -> None:
         super().__init__(hass, entry, number, "call")
+        count: int = entry.data[CONF_EXTENSIONS]
+        self._attr_entity_registry_enabled_default = count <= CALL_EVENT_ENTITIES_ENABLED_UP_TO
 
     async def async_added_to_hass(self) -> None:
         """Let the load fire this entity."""
