@@ -65,10 +65,11 @@ EVENT_TYPES: Final[dict[CallEventKind, str]] = {
 }
 
 #: A PBX showing more extensions than this is an office: the call event entities of its
-#: extensions start disabled (the line sensors, device triggers and the ``pbx_call_event``
-#: bus event work without them; enable the ones you automate on). Each costs Home Assistant
-#: about 14 kB and a state write per call event (``script/benchmark ha``), and at office
-#: scale they are the noise the README's recorder advice leaves out.
+#: extensions start disabled (counted as each is first added; the line sensors, device
+#: triggers and the ``pbx_call_event`` bus event work without them; enable the ones you
+#: automate on). Each costs Home Assistant about 14 kB and a state write per call event
+#: (``script/benchmark ha``), and at office scale they are the noise the README's recorder
+#: advice leaves out.
 CALL_EVENT_ENTITIES_ENABLED_UP_TO: Final = 100
 
 #: Line states an extension's sensor can show (unknown is the state "unknown").
