@@ -48,7 +48,7 @@ class _Sharing:
             if children_done:
                 self._finish(item)
             elif id(item) not in self._replacement and id(item) not in self._in_progress:
-                children = self._children(item)
+                children = parts_of(item)
                 if children is None:
                     self._replace(item, _atom_key(item))
                 else:
@@ -56,16 +56,6 @@ class _Sharing:
                     pending.append((item, True))
                     pending.extend((child, False) for child in children)
         return self._replacement.get(id(root), root)
-
-    def _children(self, item: Any) -> list[Any] | None:  # noqa: ANN401
-        """What ``item`` refers to; None if it is compared by value (or not at all)."""
-        if isinstance(item, (list, tuple)):
-            return list(item)
-        if isinstance(item, dict):
-            return [*item.keys(), *item.values()]
-        if _is_graph_object(item):
-            return list(vars(item).values())
-        return None
 
     def _finish(self, item: Any) -> None:  # noqa: ANN401
         self._in_progress.discard(id(item))
@@ -107,6 +97,15 @@ def _atom_key(item: Any) -> tuple[Any, ...] | None:  # noqa: ANN401
     return None
 
 
-def _is_graph_object(item: Any) -> bool:  # noqa: ANN401
-    module = type(item).__module__
-    return hasattr(item, "__dict__") and module.startswith(_GRAPH_MODULES)
+def parts_of(item: Any) -> list[Any] | None:  # noqa: ANN401  # asn1tools' types are untyped
+    """What a part of the compiled graph refers to; None for a leaf (a value, or foreign).
+
+    The graph: asn1tools' types and type checkers, and their lists, tuples and dicts.
+    """
+    if isinstance(item, (list, tuple)):
+        return list(item)
+    if isinstance(item, dict):
+        return [*item.keys(), *item.values()]
+    if hasattr(item, "__dict__") and type(item).__module__.startswith(_GRAPH_MODULES):
+        return list(vars(item).values())
+    return None

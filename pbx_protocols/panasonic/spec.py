@@ -34,7 +34,7 @@ from asn1tools.version import __version__ as ASN1TOOLS_VERSION
 
 from ..core.disk_cache import cache_directory
 from .operations import operation_type_names
-from .shared_parts import share_equal_parts
+from .shared_parts import parts_of, share_equal_parts
 
 _LOGGER = logging.getLogger(__name__)
 ASN1_DIRECTORY: Final = Path(__file__).with_name("asn1")
@@ -157,18 +157,10 @@ def _tolerate_unknown_enumerations(types: dict[str, CompiledType]) -> dict[str, 
         if id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, (list, tuple)):
-            pending.extend(item)
-            continue
-        if isinstance(item, dict):
-            pending.extend(item.values())
-            continue
-        if not type(item).__module__.startswith("asn1tools") or not hasattr(item, "__dict__"):
-            continue
         replacement = _TOLERANT.get(type(item))
         if replacement is not None:
             item.__class__ = replacement
-        pending.extend(vars(item).values())
+        pending.extend(parts_of(item) or ())
     return types
 
 
