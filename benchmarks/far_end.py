@@ -1,9 +1,13 @@
 """The far end of the latency benchmarks: the simulated PBX in its own process, with load.
 
 ``python -m benchmarks.far_end --extensions N [--answer-delay S]`` prints ``{"port": P}``
-and then obeys one JSON command per line on stdin, ``{"rate": R, "seconds": S}``: it sends
-event reports to its (one) client at R per second for S seconds and answers with what it
-sent and when.
+and then obeys one JSON command per line on stdin:
+
+- ``{"rate": R, "seconds": S}``: it sends event reports to its (one) client at R per second
+  for S seconds and answers with what it sent and when (``{"sent": [...]}``), nothing more;
+- ``{"end_calls": true}``: it gives up every call still ringing, one report each, and
+  answers how many (``{"ended": N}``). Measurements ask for it once they have read their
+  figures: sent with the load, these reports' work would count as the load's.
 
 The simulator associates the client and answers its monitors and snapshots. The load is
 made beforehand by the simulator's call model and encoded with the client's own cross
@@ -61,19 +65,21 @@ class LoadScript:
         self.pbx.subscribe(lambda *report: self._captured.append(report))
         self._invoke_id = 0
 
-    async def prepare(
-        self, session: SimulatorSession, count: int
-    ) -> tuple[list[Prepared], list[bytes]]:
-        """``count`` reports to measure, then the ones that end every call still ringing."""
+    async def prepare(self, session: SimulatorSession, count: int) -> list[Prepared]:
+        """``count`` reports to measure."""
         measured: list[Prepared] = []
         while len(measured) < count:
             batch = min(PREPARE_BATCH, count - len(measured))
             measured.extend(self._step(session) for _ in range(batch))
             await asyncio.sleep(0)
-        rest = []
+        return measured
+
+    def end_calls(self, session: SimulatorSession) -> list[bytes]:
+        """The reports that give up every call still ringing."""
+        ends = []
         while self._ringing:
-            rest.append(self._encode(session, *self._clear())[0])
-        return measured, rest
+            ends.append(self._encode(session, *self._clear())[0])
+        return ends
 
     def _step(self, session: SimulatorSession) -> Prepared:
         if len(self._ringing) >= self._most_ringing:
@@ -139,11 +145,15 @@ async def serve(args: argparse.Namespace) -> None:
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             command: dict[str, Any] = json.loads(line)
             session = simulator.sessions[-1]
+            if command.get("end_calls"):
+                ends = script.end_calls(session)
+                for payload in ends:
+                    await session.send_raw(payload)
+                print(json.dumps({"ended": len(ends)}), flush=True)
+                continue
             count = round(command["rate"] * command["seconds"])
-            measured, rest = await script.prepare(session, count)
+            measured = await script.prepare(session, count)
             sent = await send_paced(session, measured, command["rate"])
-            for payload in rest:
-                await session.send_raw(payload)
             # Parsing this answer holds the measuring process's event loop for tens of
             # milliseconds: the reports still on their way would wait for it.
             await asyncio.sleep(ANSWER_PAUSE)

@@ -54,15 +54,25 @@ class FarEnd:
                 await process.wait()
 
     async def load(self, rate: float, seconds: float) -> list[Sent]:
-        """Have the far end send ``rate`` reports a second for ``seconds``."""
-        assert self._process is not None and self._process.stdin is not None
-        self._process.stdin.write(json.dumps({"rate": rate, "seconds": seconds}).encode() + b"\n")
-        await self._process.stdin.drain()
-        sent = (await self._answer())["sent"]
+        """Have the far end send ``rate`` reports a second for ``seconds``.
+
+        Calls still ringing afterwards ring on until :meth:`end_calls`.
+        """
+        sent = (await self._command({"rate": rate, "seconds": seconds}))["sent"]
         return [
             (str(call_id), str(kind), float(mono), float(wall))
             for call_id, kind, mono, wall in sent
         ]
+
+    async def end_calls(self) -> int:
+        """Have the far end give up every call still ringing; how many it gave up."""
+        return int((await self._command({"end_calls": True}))["ended"])
+
+    async def _command(self, command: dict[str, Any]) -> dict[str, Any]:
+        assert self._process is not None and self._process.stdin is not None
+        self._process.stdin.write(json.dumps(command).encode() + b"\n")
+        await self._process.stdin.drain()
+        return await self._answer()
 
     async def _answer(self) -> dict[str, Any]:
         assert self._process is not None and self._process.stdout is not None

@@ -65,3 +65,17 @@ async def make_reference_calls(api: HomeAssistantApi, rate: float, seconds: floa
     )
     late: list[float] = answer["response"]["late"]
     return late
+
+
+async def end_reference_calls(api: HomeAssistantApi) -> int:
+    """Have the reference give up every call still ringing; how many it gave up."""
+    answer = await api.ws(
+        {
+            "type": "call_service",
+            "domain": REFERENCE_DOMAIN,
+            "service": "end_calls",
+            "return_response": True,
+        }
+    )
+    ended: int = answer["response"]["ended"]
+    return ended

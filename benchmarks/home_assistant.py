@@ -21,7 +21,8 @@ For each number of extensions, a fresh ``hass`` process is configured the demo's
   garbage collections meanwhile, which hold its event loop for tenths of
   a second (:mod:`benchmarks.gc_passes`), and ``cpu_ms_per_report``: Home Assistant's CPU
   time per report beyond what it spends idle, counted until its recorder has committed what
-  the reports queued. One WebSocket client follows every state change,
+  the reports queued; the calls still ringing are given up only after that (their reports
+  are not the rate's). One WebSocket client follows every state change,
   as an open dashboard does (:mod:`benchmarks.ha_followers`; ``--follow``);
 - then the same runs with Home Assistant's floor in place of the PBX: an integration with
   the same entity model and writes, no PBX (:mod:`benchmarks.ha_reference`; skipped with
@@ -57,6 +58,7 @@ from .ha_reference import (
     REFERENCE_DOMAIN,
     REFERENCE_EVENT_TYPE,
     add_reference_entry,
+    end_reference_calls,
     make_reference_calls,
     reference_path,
 )
@@ -371,6 +373,7 @@ async def measure_rate(
         await asyncio.sleep(0.05)
     collections = full_collections(hass.config_dir, began, time.time())
     busy = await busy_cpu(api, hass, cpu, started, last, idle_per_second)
+    await far.end_calls()  # after the CPU is read: these reports are not the load's
     delays = match(wall, received)
     return {
         "benchmark": "ha",
@@ -433,6 +436,7 @@ async def measure_reference_rate(
     late = await make_reference_calls(api, rate, seconds)
     collections = full_collections(hass.config_dir, began, time.time())
     busy = await busy_cpu(api, hass, cpu, started, time.monotonic(), idle_per_second)
+    await end_reference_calls(api)  # as the PBX's runs end theirs
     late_ms = summary(late)
     cpu_ms_per_report = round(busy / len(late) * 1000, 3)
     emit(

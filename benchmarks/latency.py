@@ -128,6 +128,7 @@ async def measure_latency(extensions: int, rates: tuple[int, ...], seconds: floa
                         "connected": client.connected,
                     }
                 )
+                await far.end_calls()  # their ends arrive during the next rate's drain
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -221,10 +221,36 @@ async def test_the_far_end_keeps_answering_while_it_prepares_load(socket_enabled
 
             counter = asyncio.create_task(count_turns())
             script = LoadScript(list(extensions))
-            measured, rest = await script.prepare(simulator.sessions[-1], 3 * PREPARE_BATCH)
+            measured = await script.prepare(simulator.sessions[-1], 3 * PREPARE_BATCH)
             counter.cancel()
-    assert len(measured) == 3 * PREPARE_BATCH and rest
+    assert len(measured) == 3 * PREPARE_BATCH
     assert turns >= 3  # the loop ran between batches, not only after the whole load
+
+
+async def test_a_load_sends_only_its_reports_and_the_ringing_calls_end_when_asked(
+    socket_enabled,
+):
+    """The reports that end the calls still ringing are not the load's: its CPU is read first."""
+    from benchmarks.far_end_process import FarEnd
+    from pbx_protocols.panasonic import PanasonicClient, PanasonicConfig
+
+    async with FarEnd(10) as far:
+        config = PanasonicConfig(host="127.0.0.1", port=far.port, call_records=False)
+        async with PanasonicClient(config) as client:
+            while len(client.monitored_extensions) < 10:
+                await asyncio.sleep(0.01)
+            arrived: list[tuple[str, str]] = []
+            client.subscribe_events(lambda event: arrived.append((event.call_id, event.kind)))
+            sent = await far.load(100, 0.2)  # 20 reports; at most 5 of 10 ring at a time
+            await asyncio.sleep(0.5)
+            assert len(sent) == 20
+            assert len(arrived) == 20  # nothing beyond the load
+            ringing = {call_id for call_id, kind, *_ in sent if kind == "ringing"}
+            ringing -= {call_id for call_id, kind, *_ in sent if kind == "missed"}
+            assert await far.end_calls() == len(ringing) > 0
+            while len(arrived) < 20 + len(ringing):
+                await asyncio.sleep(0.01)
+            assert await far.end_calls() == 0  # nothing rings any more
 
 
 def test_the_probe_notes_full_collections_of_the_processes_it_is_given_to(tmp_path):

@@ -20,6 +20,7 @@ PLATFORMS: Final = [Platform.EVENT, Platform.SENSOR]
 #: The first extension's number; the others follow.
 FIRST_EXTENSION: Final = 100
 SERVICE_MAKE_CALLS: Final = "make_calls"
+SERVICE_END_CALLS: Final = "end_calls"
 
 type ReferenceConfigEntry = ConfigEntry[dict[str, ReferenceExtension]]
 
@@ -61,6 +62,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: ReferenceConfigEntry) ->
             {probatio.Required("rate"): float, probatio.Required("seconds"): float}
         ),
         supports_response=SupportsResponse.ONLY,
+    )
+
+    async def end_calls(call: ServiceCall) -> ServiceResponse:
+        return {"ended": load.end_calls()}
+
+    hass.services.async_register(
+        DOMAIN, SERVICE_END_CALLS, end_calls, supports_response=SupportsResponse.ONLY
     )
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,

@@ -67,6 +67,14 @@ class CallLoad:
             self._step()
         return late
 
+    def end_calls(self) -> int:
+        """Give up every call still ringing (as ``benchmarks.far_end`` does); how many."""
+        ended = len(self._ringing)
+        while self._ringing:
+            number, call_id = self._ringing.popleft()
+            self._event(number, call_id, "missed", None)
+        return ended
+
     def _step(self) -> None:
         numbers = self._numbers
         if len(self._ringing) >= max(1, len(numbers) // 2):
