@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from pbx_protocols.remote.mqtt import MqttPubSub, MqttSettings
 
 from .far_end import Sent
 from .far_end_process import FarEnd
+from .process_usage import cpu_seconds, rss_bytes
 from .stats import lag_growth, match, summary
 
 SITES: Final = 10
@@ -41,21 +41,6 @@ SECONDS: Final = 30.0
 DRAIN: Final = 5.0
 #: How long a bridge may take to connect its PBX and announce every extension.
 ANNOUNCE_TIMEOUT: Final = 60.0
-_CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-
-
-def _rss_mb(pid: int) -> float:
-    """Resident memory of a process, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 @contextlib.asynccontextmanager
@@ -135,7 +120,7 @@ async def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                     await asyncio.sleep(0.05)
             for events in received.values():
                 events.clear()
-            cpu_before = [_cpu_seconds(b.pid) for b in bridges]
+            cpu_before = [cpu_seconds(b.pid) for b in bridges]
             started = time.monotonic()
             per_site = args.rate / args.sites
             sent: list[list[Sent]] = await asyncio.gather(
@@ -156,10 +141,10 @@ async def measure(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             while len(matched()) < expected and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             cpu = [
-                (_cpu_seconds(b.pid) - before) / elapsed * 100
+                (cpu_seconds(b.pid) - before) / elapsed * 100
                 for b, before in zip(bridges, cpu_before, strict=True)
             ]
-            rss = [_rss_mb(b.pid) for b in bridges]
+            rss = [rss_bytes(b.pid) / 1024 / 1024 for b in bridges]
             delays = matched()
             connected = all(client.connected for client in clients)
     finally:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import tempfile
 import time
@@ -63,6 +62,7 @@ from .ha_reference import (
     reference_path,
 )
 from .panasonic_decode import calibration
+from .process_usage import CpuReading, cpu_between, read_cpu, rss_bytes
 from .stats import lag_growth, match, summary
 
 DOMAIN: Final = "pbx"
@@ -106,20 +106,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def slow_update_warnings(hass: HomeAssistantProcess) -> int:
@@ -360,7 +346,7 @@ async def measure_rate(
     """Latency and CPU per report at one rate: the line to print."""
     idle_per_second = await idle_cpu(api, hass)
     follower.arrivals()  # forget what came before
-    cpu, started, began = cpu_seconds(hass.pid), time.monotonic(), time.time()
+    cpu, started, began = read_cpu(hass.pid), time.monotonic(), time.time()
     sent = await far.load(rate, seconds)
     last = time.monotonic()
     wall = [(call_id, kind, moment) for call_id, kind, _, moment in sent]
@@ -396,15 +382,15 @@ async def idle_cpu(api: HomeAssistantApi, hass: HomeAssistantProcess) -> float:
     """Home Assistant's CPU seconds per second when idle, after earlier work is done."""
     await asyncio.sleep(DRAIN)  # what the previous rate left behind is done
     await recorder_idle(api)
-    idle = cpu_seconds(hass.pid)
+    idle = read_cpu(hass.pid)
     await asyncio.sleep(IDLE_SECONDS)
-    return (cpu_seconds(hass.pid) - idle) / IDLE_SECONDS
+    return cpu_between(idle, read_cpu(hass.pid)) / IDLE_SECONDS
 
 
 async def busy_cpu(
     api: HomeAssistantApi,
     hass: HomeAssistantProcess,
-    cpu: float,
+    cpu: CpuReading,
     started: float,
     last: float,
     idle_per_second: float,
@@ -415,7 +401,7 @@ async def busy_cpu(
     """
     await asyncio.sleep(max(0.0, last + CPU_TAIL - time.monotonic()))
     await recorder_idle(api)
-    busy = cpu_seconds(hass.pid) - cpu - idle_per_second * (time.monotonic() - started)
+    busy = cpu_between(cpu, read_cpu(hass.pid)) - idle_per_second * (time.monotonic() - started)
     return max(busy, 0.0)
 
 
@@ -432,7 +418,7 @@ async def measure_reference_rate(
     Return the CPU (ms per event).
     """
     idle_per_second = await idle_cpu(api, hass)
-    cpu, started, began = cpu_seconds(hass.pid), time.monotonic(), time.time()
+    cpu, started, began = read_cpu(hass.pid), time.monotonic(), time.time()
     late = await make_reference_calls(api, rate, seconds)
     collections = full_collections(hass.config_dir, began, time.time())
     busy = await busy_cpu(api, hass, cpu, started, time.monotonic(), idle_per_second)

@@ -266,3 +266,32 @@ def test_the_probe_notes_full_collections_of_the_processes_it_is_given_to(tmp_pa
     assert full_collections(tmp_path, 0, began)["gc_full_collections"] == 0  # not before
     never = full_collections(tmp_path / "a Home Assistant that noted none", 0, time.time())
     assert never == {"gc_full_collections": 0, "gc_longest_ms": None}
+
+
+def test_cpu_is_read_to_the_nanosecond_unless_a_thread_ended_meanwhile():
+    import os
+    import threading
+    import time
+
+    from benchmarks.process_usage import cpu_between, read_cpu
+
+    def burn(seconds: float) -> None:
+        begin = time.thread_time()
+        while time.thread_time() - begin < seconds:
+            pass
+
+    before = read_cpu(os.getpid())
+    burn(0.013)
+    after = read_cpu(os.getpid())
+    # from the threads: finer than the clock tick (10 ms), which rounds 13 ms to 10 or 20
+    assert 0.013 <= cpu_between(before, after) < 0.019
+    worker = threading.Thread(target=burn, args=(0.05,))
+    worker.start()
+    during = read_cpu(os.getpid())
+    worker.join()
+    ended = read_cpu(os.getpid())
+    assert worker.native_id in during.threads and worker.native_id not in ended.threads
+    # the ended thread's time is only in the whole: to the clock tick, but counted
+    assert cpu_between(during, ended) == ended.whole - during.whole
+    # a thread that started and ended between two readings: only the whole has it
+    assert cpu_between(before, ended) == ended.whole - before.whole >= 0.04
