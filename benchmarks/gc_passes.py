@@ -33,6 +33,19 @@ def probe_environment(config_dir: Path, *paths: Path) -> dict[str, str]:
 
 def full_collections(config_dir: Path, begin: float, end: float) -> dict[str, Any]:
     """How many full collections started between ``begin`` and ``end`` (wall clock)."""
+    lengths = _lengths(config_dir, begin, end)
+    return {
+        "gc_full_collections": len(lengths),
+        "gc_longest_ms": round(max(lengths) * 1000, 1) if lengths else None,
+    }
+
+
+def full_collection_seconds(config_dir: Path, begin: float, end: float) -> float:
+    """How long the full collections that started between ``begin`` and ``end`` took."""
+    return sum(_lengths(config_dir, begin, end))
+
+
+def _lengths(config_dir: Path, begin: float, end: float) -> list[float]:
     lengths = []
     try:
         lines = log_path(config_dir).read_text().splitlines()
@@ -42,7 +55,4 @@ def full_collections(config_dir: Path, begin: float, end: float) -> dict[str, An
         fields = line.split()
         if len(fields) == 3 and begin <= float(fields[0]) <= end:
             lengths.append(float(fields[1]))
-    return {
-        "gc_full_collections": len(lengths),
-        "gc_longest_ms": round(max(lengths) * 1000, 1) if lengths else None,
-    }
+    return lengths

@@ -22,7 +22,9 @@ For each number of extensions, a fresh ``hass`` process is configured the demo's
   a second (:mod:`benchmarks.gc_passes`), and ``cpu_ms_per_report``: Home Assistant's CPU
   time per report beyond what it spends idle, counted until its recorder has committed what
   the reports queued; the calls still ringing are given up only after that (their reports
-  are not the rate's). One WebSocket client follows every state change,
+  are not the rate's); ``cpu_ms_per_report_in_full_collections``: how much of it went to
+  full collections that started meanwhile (from the first report to the CPU's reading).
+  One WebSocket client follows every state change,
   as an open dashboard does (:mod:`benchmarks.ha_followers`; ``--follow``);
 - then the same runs with Home Assistant's floor in place of the PBX: an integration with
   the same entity model and writes, no PBX (:mod:`benchmarks.ha_reference`; skipped with
@@ -51,7 +53,7 @@ from demo.hass_process import HomeAssistantProcess, prepare_config
 from demo.provision import ensure_pbx_entry, sign_in
 
 from .far_end_process import FarEnd
-from .gc_passes import full_collections, probe_environment
+from .gc_passes import full_collection_seconds, full_collections, probe_environment
 from .ha_followers import FOLLOWERS, Follower
 from .ha_reference import (
     REFERENCE_DOMAIN,
@@ -359,6 +361,7 @@ async def measure_rate(
         await asyncio.sleep(0.05)
     collections = full_collections(hass.config_dir, began, time.time())
     busy = await busy_cpu(api, hass, cpu, started, last, idle_per_second)
+    collecting = full_collection_seconds(hass.config_dir, began, time.time())
     await far.end_calls()  # after the CPU is read: these reports are not the load's
     delays = match(wall, received)
     return {
@@ -373,6 +376,7 @@ async def measure_rate(
         "lag_growth_ms": lag_growth(delays),
         **collections,
         "cpu_ms_per_report": round(busy / len(sent) * 1000, 3),
+        "cpu_ms_per_report_in_full_collections": round(collecting / len(sent) * 1000, 3),
         "idle_cpu_percent": round(idle_per_second * 100, 1),
         "slow_update_warnings": slow_update_warnings(hass),
     }
@@ -422,6 +426,7 @@ async def measure_reference_rate(
     late = await make_reference_calls(api, rate, seconds)
     collections = full_collections(hass.config_dir, began, time.time())
     busy = await busy_cpu(api, hass, cpu, started, time.monotonic(), idle_per_second)
+    collecting = full_collection_seconds(hass.config_dir, began, time.time())
     await end_reference_calls(api)  # as the PBX's runs end theirs
     late_ms = summary(late)
     cpu_ms_per_report = round(busy / len(late) * 1000, 3)
@@ -439,6 +444,7 @@ async def measure_reference_rate(
             "late_max_ms": late_ms["max_ms"],
             **collections,
             "cpu_ms_per_report": cpu_ms_per_report,
+            "cpu_ms_per_report_in_full_collections": round(collecting / len(late) * 1000, 3),
             "idle_cpu_percent": round(idle_per_second * 100, 1),
         }
     )

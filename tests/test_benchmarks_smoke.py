@@ -51,6 +51,7 @@ def test_home_assistant_benchmark(socket_enabled):
     assert load["extensions"] == 10 and load["entry_load_s"] > 0 and load["reload_s"] > 0
     assert rate["sent"] == 50 and rate["received"] == 50
     assert rate["cpu_ms_per_report"] >= 0
+    assert rate["cpu_ms_per_report_in_full_collections"] >= 0
     assert rate["gc_full_collections"] >= 0  # Home Assistant's own stalls, noted meanwhile
     assert (load["recorder"], load_without["recorder"]) == ("all", "without-pbx")
     assert rate_without["received"] == 50
@@ -60,6 +61,7 @@ def test_home_assistant_benchmark(socket_enabled):
     assert reference["integration"] == "pbx_reference" and "rss_kb_per_extension" in reference
     assert reference_rate["sent"] == 50 and reference_rate["cpu_ms_per_report"] >= 0
     assert reference_rate["gc_full_collections"] >= 0
+    assert reference_rate["cpu_ms_per_report_in_full_collections"] >= 0
     assert (reference["recorder"], reference_without["recorder"]) == ("all", "without-pbx")
     assert reference_rate_without["sent"] == 50
     # and what the integration costs beyond the floor, run by run
@@ -256,13 +258,16 @@ async def test_a_load_sends_only_its_reports_and_the_ringing_calls_end_when_aske
 def test_the_probe_notes_full_collections_of_the_processes_it_is_given_to(tmp_path):
     import time
 
-    from benchmarks.gc_passes import full_collections, probe_environment
+    from benchmarks.gc_passes import full_collection_seconds, full_collections, probe_environment
 
     program = "import gc; gc.collect(); gc.collect(0)"  # one full collection, one young
     began = time.time()
     subprocess.run([sys.executable, "-c", program], check=True, env=probe_environment(tmp_path))
     noted = full_collections(tmp_path, began, time.time())
     assert noted["gc_full_collections"] >= 1 and noted["gc_longest_ms"] >= 0
+    took = full_collection_seconds(tmp_path, began, time.time())
+    assert took * 1000 >= noted["gc_longest_ms"] - 0.1  # the longest is one of them
+    assert full_collection_seconds(tmp_path, 0, began) == 0
     assert full_collections(tmp_path, 0, began)["gc_full_collections"] == 0  # not before
     never = full_collections(tmp_path / "a Home Assistant that noted none", 0, time.time())
     assert never == {"gc_full_collections": 0, "gc_longest_ms": None}
