@@ -264,6 +264,7 @@ async def measure(
                 await measure_rate(api, hass, far, follower, extensions, rate, seconds, recorder)
                 for rate in rates
             ]
+            await settled(api)  # the ends of the calls the last rate left ringing
             begin = time.monotonic()
             await api.request(
                 "POST",
@@ -382,10 +383,15 @@ async def measure_rate(
     }
 
 
+async def settled(api: HomeAssistantApi) -> None:
+    """Wait until what came before (a rate, the calls it left ringing) is done and written."""
+    await asyncio.sleep(DRAIN)
+    await recorder_idle(api)
+
+
 async def idle_cpu(api: HomeAssistantApi, hass: HomeAssistantProcess) -> float:
     """Home Assistant's CPU seconds per second when idle, after earlier work is done."""
-    await asyncio.sleep(DRAIN)  # what the previous rate left behind is done
-    await recorder_idle(api)
+    await settled(api)
     idle = read_cpu(hass.pid)
     await asyncio.sleep(IDLE_SECONDS)
     return cpu_between(idle, read_cpu(hass.pid)) / IDLE_SECONDS
