@@ -290,9 +290,16 @@ def test_cpu_is_read_to_the_nanosecond_unless_a_thread_ended_meanwhile():
     after = read_cpu(os.getpid())
     # from the threads: finer than the clock tick (10 ms), which rounds 13 ms to 10 or 20
     assert 0.013 <= cpu_between(before, after) < 0.019
-    worker = threading.Thread(target=burn, args=(0.05,))
+    release = threading.Event()
+
+    def work() -> None:
+        burn(0.05)
+        release.wait()  # alive until read, however the threads are scheduled
+
+    worker = threading.Thread(target=work)
     worker.start()
     during = read_cpu(os.getpid())
+    release.set()
     worker.join()
     ended = read_cpu(os.getpid())
     assert worker.native_id in during.threads and worker.native_id not in ended.threads
