@@ -10,7 +10,7 @@ own, put first on Home Assistant's path.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from demo.hass_api import HomeAssistantApi
 
@@ -54,28 +54,26 @@ async def add_reference_entry(api: HomeAssistantApi, extensions: int) -> str:
 
 async def make_reference_calls(api: HomeAssistantApi, rate: float, seconds: float) -> list[float]:
     """Have the reference make ``rate`` call events a second; how late each was made (s)."""
-    answer = await api.ws(
-        {
-            "type": "call_service",
-            "domain": REFERENCE_DOMAIN,
-            "service": "make_calls",
-            "service_data": {"rate": rate, "seconds": seconds},
-            "return_response": True,
-        }
-    )
-    late: list[float] = answer["response"]["late"]
+    late: list[float] = (await _act(api, "make_calls", rate=rate, seconds=seconds))["late"]
     return late
 
 
 async def end_reference_calls(api: HomeAssistantApi) -> int:
     """Have the reference give up every call still ringing; how many it gave up."""
+    ended: int = (await _act(api, "end_calls"))["ended"]
+    return ended
+
+
+async def _act(api: HomeAssistantApi, action: str, **data: float) -> dict[str, Any]:
+    """Run one of the reference's actions; its response."""
     answer = await api.ws(
         {
             "type": "call_service",
             "domain": REFERENCE_DOMAIN,
-            "service": "end_calls",
+            "service": action,
+            "service_data": data,
             "return_response": True,
         }
     )
-    ended: int = answer["response"]["ended"]
-    return ended
+    response: dict[str, Any] = answer["response"]
+    return response
