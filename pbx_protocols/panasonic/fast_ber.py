@@ -157,7 +157,8 @@ class _Compiler:
         if isinstance(kind, ber.ObjectIdentifier):
             limit = self._max_identifier
             return self._made(("oid", tags), tags, lambda: _object_identifier(limit))
-        return self._made(_primitive_shape(kind, tags), tags, lambda: _primitive(kind))
+        shape, make = _primitive(kind, tags)
+        return self._made(shape, tags, make)
 
     def _members(self, kind: Any, tags: frozenset[TagKey]) -> _Node:  # noqa: ANN401
         if isinstance(kind, ber.Set):
@@ -213,74 +214,81 @@ def _sequence_of(element_node: _Node) -> ContentDecoder:
     return content
 
 
-def _primitive_shape(kind: Any, tags: frozenset[TagKey]) -> _Shape:  # noqa: ANN401
-    """What :func:`_primitive`'s decoder of ``kind`` depends on (in its order of tests)."""
-    if isinstance(kind, ber.Integer):
-        return ("integer", tags)
-    if isinstance(kind, ber.Enumerated):
-        return ("enumerated", tags, *_enumerated_rules(kind), *kind.value_to_data.items())
-    if isinstance(kind, ber.OctetString):
-        return ("octets", tags)
-    if isinstance(kind, ber.StringType):
-        return ("text", tags, kind.ENCODING)
-    for simple in (ber.BitString, ber.Null, ber.Boolean):
-        if isinstance(kind, simple):
-            return (simple, tags)
-    return ("delegated", id(kind))  # asn1tools' own method of this very type
+def _primitive(
+    kind: Any,  # noqa: ANN401  # asn1tools type
+    tags: frozenset[TagKey],
+) -> tuple[_Shape, Callable[[], ContentDecoder]]:
+    """A simple type's shape, and how to make its content decoder (once per shape).
 
-
-def _primitive(kind: Any) -> ContentDecoder:  # noqa: ANN401  # asn1tools type
-    """Content decoders of the simple types; others delegate to asn1tools' own method."""
+    Other types delegate to asn1tools' own method of this very type.
+    """
     primitive_tag = tag_key(kind.tag)
     if isinstance(kind, ber.Integer):
-        return lambda data, element, start, end, tag: int.from_bytes(data[start:end], signed=True)
+        return ("integer", tags), lambda: _integer
     if isinstance(kind, ber.Enumerated):
-        return _enumerated(kind)
+        shape = ("enumerated", tags, *_enumerated_rules(kind), *kind.value_to_data.items())
+        return shape, lambda: _enumerated(kind)
     if isinstance(kind, ber.OctetString):
-
-        def octets(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
-            if tag != primitive_tag:
-                raise FallBack  # constructed (segmented) form
-            return bytes(data[start:end])
-
-        return octets
+        return ("octets", tags), lambda: _octets(primitive_tag)
     if isinstance(kind, ber.StringType):
         encoding = kind.ENCODING
-
-        def text(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
-            if tag != primitive_tag:
-                raise FallBack
-            try:
-                return bytes(data[start:end]).decode(encoding)
-            except UnicodeDecodeError:
-                raise FallBack from None
-
-        return text
+        return ("text", tags, encoding), lambda: _text(primitive_tag, encoding)
     if isinstance(kind, ber.BitString):
-
-        def bits(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
-            if tag != primitive_tag or end == start:
-                raise FallBack
-            return (bytearray(data[start + 1 : end]), 8 * (end - start - 1) - data[start])
-
-        return bits
+        return (ber.BitString, tags), lambda: _bits(primitive_tag)
     if isinstance(kind, ber.Null):
-
-        def null(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
-            if end != start:
-                raise FallBack
-            return None
-
-        return null
+        return (ber.Null, tags), lambda: _null
     if isinstance(kind, ber.Boolean):
+        return (ber.Boolean, tags), lambda: _boolean
+    return ("delegated", id(kind)), lambda: _delegated(kind)
 
-        def boolean(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
-            if end - start != 1:
-                raise FallBack
-            return bool(data[start])
 
-        return boolean
+def _integer(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
+    return int.from_bytes(data[start:end], signed=True)
 
+
+def _octets(primitive_tag: TagKey) -> ContentDecoder:
+    def octets(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
+        if tag != primitive_tag:
+            raise FallBack  # constructed (segmented) form
+        return bytes(data[start:end])
+
+    return octets
+
+
+def _text(primitive_tag: TagKey, encoding: str) -> ContentDecoder:
+    def text(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
+        if tag != primitive_tag:
+            raise FallBack
+        try:
+            return bytes(data[start:end]).decode(encoding)
+        except UnicodeDecodeError:
+            raise FallBack from None
+
+    return text
+
+
+def _bits(primitive_tag: TagKey) -> ContentDecoder:
+    def bits(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
+        if tag != primitive_tag or end == start:
+            raise FallBack
+        return (bytearray(data[start + 1 : end]), 8 * (end - start - 1) - data[start])
+
+    return bits
+
+
+def _null(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
+    if end != start:
+        raise FallBack
+    return None
+
+
+def _boolean(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
+    if end - start != 1:
+        raise FallBack
+    return bool(data[start])
+
+
+def _delegated(kind: Any) -> ContentDecoder:  # noqa: ANN401  # asn1tools type
     def delegated(data: bytes, element: int, start: int, end: int, tag: TagKey) -> Asn1Value:
         # Rare types (identifiers, times): asn1tools' own content decoding, errors and all.
         try:
